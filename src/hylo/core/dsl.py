@@ -1,0 +1,94 @@
+"""A DSL is data: a table of typed primitives with their Python meaning, plus inventions.
+
+The engine never names a domain; a domain builds a `DSL` from its tables (see STYLE.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from hylo.core.program import Invented, Program, parse
+from hylo.core.types import Type, arguments, parse_type, show_type
+
+
+@dataclass(frozen=True)
+class Primitive:
+    """A typed primitive. `impl` is uncurried: it takes `arity` positional arguments.
+
+    A `lazy` primitive (such as `if`) receives each argument as a zero-argument thunk,
+    so that the branch not taken is never evaluated.
+    """
+
+    name: str
+    type: Type
+    impl: Any
+    lazy: bool = False
+    doc: str = ""
+
+    @property
+    def arity(self) -> int:
+        return len(arguments(self.type))
+
+
+@dataclass(frozen=True)
+class Invention:
+    """A named library abstraction: a closed program with its (generalised) type."""
+
+    name: str
+    body: Program
+    type: Type
+
+    @property
+    def arity(self) -> int:
+        return len(arguments(self.type))
+
+
+@dataclass
+class DSL:
+    primitives: dict[str, Primitive]
+    inventions: dict[str, Invention] = field(default_factory=dict)
+
+    @classmethod
+    def from_table(
+        cls, table: Iterable[tuple[str, str, Callable[..., Any]] | Primitive]
+    ) -> DSL:
+        """Build from rows `(name, type text, impl)` or `Primitive`s."""
+        prims: dict[str, Primitive] = {}
+        for row in table:
+            p = row if isinstance(row, Primitive) else Primitive(row[0], parse_type(row[1]), row[2])
+            if p.name in prims:
+                raise ValueError(f"primitive {p.name!r} defined twice")
+            prims[p.name] = p
+        return cls(prims)
+
+    def type_of(self, name: str) -> Type:
+        if name in self.primitives:
+            return self.primitives[name].type
+        if name in self.inventions:
+            return self.inventions[name].type
+        raise KeyError(f"unknown primitive {name!r}")
+
+    def names(self) -> list[str]:
+        return [*self.primitives, *self.inventions]
+
+    def invention_bodies(self) -> Mapping[str, Program]:
+        return {n: inv.body for n, inv in self.inventions.items()}
+
+    def parse(self, text: str) -> Program:
+        return parse(text, self.invention_bodies())
+
+    def with_inventions(self, inventions: Iterable[Invention]) -> DSL:
+        out = dict(self.inventions)
+        for inv in inventions:
+            if inv.name in self.primitives:
+                raise ValueError(f"invention {inv.name!r} shadows a primitive")
+            out[inv.name] = inv
+        return DSL(dict(self.primitives), out)
+
+    def invented(self, name: str) -> Invented:
+        return Invented(name, self.inventions[name].body)
+
+    def describe(self) -> list[tuple[str, str]]:
+        return [(n, show_type(self.type_of(n))) for n in self.names()]
