@@ -1,0 +1,235 @@
+"""List tasks: DreamCoder's JSON task format, the shipped benchmark, and its train/test split.
+
+File format (DreamCoder's `data/list_tasks.json`): a JSON list of tasks
+
+    {"name": "sum", "type": {"input": "list-of-int", "output": "int"},
+     "examples": [{"i": [1, 2], "o": 3}, ...]}
+
+`"input"` is one type name for a one-argument task, or a list of type names for a task of that
+many arguments, whose examples then give `"i"` as a list with one value per argument
+(`"input": ["int", "list-of-int"]`, `"i": [3, [1, 2]]`). Type names are `int`, `bool` and
+`list-of-X` for any type name X (`list-of-list-of-int`). Values are checked against their
+declared types; `true`/`false` are not ints. Every problem is reported as a `TaskFileError`
+naming the file, the task (name and index) and the field.
+
+Split (`SPLIT_RULE`): order the tasks by the SHA-256 of their UTF-8 name (ties impossible, names
+are unique), the first ceil(n/2) are the training tasks, the rest the test tasks; each half is
+returned sorted by name. It depends on the names only: not on file order, Python's hash seed or
+any random state, so figures stay comparable between runs. On the 217 DreamCoder tasks it gives
+109 training and 108 test tasks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from hylo.core.task import Example, Task
+from hylo.core.types import BOOL, INT, TCon, Type, arrow, tlist
+
+BUILTIN_FILE = "dreamcoder_list_tasks.json"
+
+SPLIT_RULE = (
+    "rank tasks by sha256(name as UTF-8) in hex; the first ceil(n/2) are train, "
+    "the rest test; each half sorted by name"
+)
+
+
+class TaskFileError(ValueError):
+    """A task file is malformed; the message names the file, the task and the field."""
+
+
+# ------------------------------------------------------------------ types and values
+_BASE = {"int": INT, "bool": BOOL}
+_LIST_PREFIX = "list-of-"
+
+
+def parse_type_name(name: str) -> Type:
+    """`list-of-list-of-int` -> `list(list(int))`. Raises ValueError on an unknown name."""
+    depth = 0
+    rest = name
+    while rest.startswith(_LIST_PREFIX):
+        rest = rest[len(_LIST_PREFIX) :]
+        depth += 1
+    if rest not in _BASE:
+        raise ValueError(f"unknown type {name!r} (known: int, bool, list-of-<type>)")
+    t: Type = _BASE[rest]
+    for _ in range(depth):
+        t = tlist(t)
+    return t
+
+
+def _check_value(value: Any, t: Type, where: str) -> str | None:
+    """None if `value` has type `t`, else a message `where: expected ..., got ...`."""
+    if t == INT:
+        if type(value) is int:
+            return None
+        return f"{where}: expected int, got {_show(value)}"
+    if t == BOOL:
+        if type(value) is bool:
+            return None
+        return f"{where}: expected bool, got {_show(value)}"
+    # the only other types parse_type_name builds are lists
+    if not isinstance(value, list):
+        return f"{where}: expected a list, got {_show(value)}"
+    assert isinstance(t, TCon) and t.name == "list"
+    elem = t.args[0]
+    for k, v in enumerate(value):
+        err = _check_value(v, elem, f"{where}[{k}]")
+        if err:
+            return err
+    return None
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+# ------------------------------------------------------------------ loading
+def load_tasks(path: str | Path) -> list[Task]:
+    """Read a task file in DreamCoder's JSON format (see the module docstring)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise TaskFileError(f"{p}: cannot read: {e}") from e
+    return parse_tasks(text, str(p))
+
+
+def parse_tasks(text: str, source: str) -> list[Task]:
+    """Tasks from the JSON `text` of a task file; `source` names the file in error messages."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise TaskFileError(
+            f"{source}: not valid JSON: line {e.lineno} column {e.colno}: {e.msg}"
+        ) from e
+    if not isinstance(data, list):
+        raise TaskFileError(
+            f"{source}: top level: expected a list of tasks, got {type(data).__name__}"
+        )
+    tasks: list[Task] = []
+    first_index: dict[str, int] = {}
+    for i, raw in enumerate(data):
+        task = _parse_task(raw, i, source)
+        if task.name in first_index:
+            raise TaskFileError(
+                f"{source}: task {task.name!r} (#{i}): name: duplicate of task #"
+                f"{first_index[task.name]}"
+            )
+        first_index[task.name] = i
+        tasks.append(task)
+    return tasks
+
+
+def _parse_task(raw: Any, i: int, source: str) -> Task:
+    label = f"task #{i}"
+
+    def fail(field: str, message: str) -> TaskFileError:
+        return TaskFileError(f"{source}: {label}: {field}: {message}")
+
+    if not isinstance(raw, dict):
+        raise fail("(task)", f"expected an object, got {_show(raw)}")
+    if "name" not in raw:
+        raise fail("name", "missing")
+    name = raw["name"]
+    if not isinstance(name, str) or not name:
+        raise fail("name", f"expected a non-empty string, got {_show(name)}")
+    label = f"task {name!r} (#{i})"
+
+    inputs, output = _parse_signature(raw, fail)
+
+    if "examples" not in raw:
+        raise fail("examples", "missing")
+    raw_examples = raw["examples"]
+    if not isinstance(raw_examples, list):
+        raise fail("examples", f"expected a list, got {_show(raw_examples)}")
+    if not raw_examples:
+        raise fail("examples", "empty: a task needs at least one example")
+    several = isinstance(raw["type"]["input"], list)
+    examples = []
+    for k, ex in enumerate(raw_examples):
+        where = f"examples[{k}]"
+        if not isinstance(ex, dict):
+            raise fail(where, f"expected an object with 'i' and 'o', got {_show(ex)}")
+        for key in ("i", "o"):
+            if key not in ex:
+                raise fail(f"{where}.{key}", "missing")
+        if several:
+            values = ex["i"]
+            if not isinstance(values, list) or len(values) != len(inputs):
+                raise fail(
+                    f"{where}.i",
+                    f"expected a list of {len(inputs)} inputs, got {_show(values)}",
+                )
+            fields = [f"{where}.i[{j}]" for j in range(len(inputs))]
+        else:
+            values = [ex["i"]]
+            fields = [f"{where}.i"]
+        for value, t, field in zip(values, inputs, fields, strict=True):
+            err = _check_value(value, t, field)
+            if err:
+                raise TaskFileError(f"{source}: {label}: {err}")
+        err = _check_value(ex["o"], output, f"{where}.o")
+        if err:
+            raise TaskFileError(f"{source}: {label}: {err}")
+        examples.append(Example(tuple(values), ex["o"]))
+    return Task(name, arrow(*inputs, output), tuple(examples))
+
+
+def _parse_signature(
+    raw: dict[str, Any], fail: Callable[[str, str], TaskFileError]
+) -> tuple[list[Type], Type]:
+    if "type" not in raw:
+        raise fail("type", "missing")
+    sig = raw["type"]
+    if not isinstance(sig, dict):
+        raise fail("type", f"expected an object with 'input' and 'output', got {_show(sig)}")
+    for key in ("input", "output"):
+        if key not in sig:
+            raise fail(f"type.{key}", "missing")
+
+    def one(name: Any, field: str) -> Type:
+        if not isinstance(name, str):
+            raise fail(field, f"expected a type name, got {_show(name)}")
+        try:
+            return parse_type_name(name)
+        except ValueError as e:
+            raise fail(field, str(e)) from None
+
+    raw_in = sig["input"]
+    if isinstance(raw_in, list):
+        if not raw_in:
+            raise fail("type.input", "expected at least one input type")
+        inputs = [one(n, f"type.input[{j}]") for j, n in enumerate(raw_in)]
+    else:
+        inputs = [one(raw_in, "type.input")]
+    return inputs, one(sig["output"], "type.output")
+
+
+def builtin_tasks() -> list[Task]:
+    """DreamCoder's 217 list tasks, shipped with hylo as package data."""
+    resource = files("hylo.domains.lists").joinpath("data", BUILTIN_FILE)
+    return parse_tasks(resource.read_text(encoding="utf-8"), BUILTIN_FILE)
+
+
+# ------------------------------------------------------------------ split
+def _rank_key(task: Task) -> str:
+    return hashlib.sha256(task.name.encode("utf-8")).hexdigest()
+
+
+def split(tasks: list[Task]) -> tuple[list[Task], list[Task]]:
+    """(train, test) by `SPLIT_RULE`. Raises ValueError if two tasks share a name."""
+    names = [t.name for t in tasks]
+    if len(set(names)) != len(names):
+        raise ValueError("split needs unique task names")
+    ranked = sorted(sorted(tasks, key=lambda t: t.name), key=_rank_key)
+    n_train = (len(ranked) + 1) // 2
+    train = sorted(ranked[:n_train], key=lambda t: t.name)
+    test = sorted(ranked[n_train:], key=lambda t: t.name)
+    return train, test
