@@ -1,0 +1,595 @@
+"""`SQLiteStore`: the Store contract in one SQLite file (`hylo.db`), the embedded default.
+
+One connection per Store object, in autocommit mode: this module opens every transaction itself
+(`BEGIN IMMEDIATE`, so a writer takes the write lock up front instead of failing to upgrade a
+read lock later) and nests them as savepoints. WAL lets readers in other processes see the last
+committed state while one process writes; `synchronous=NORMAL` is durable against a killed
+process (a power cut may lose the last transactions, never corrupt the file). The schema carries
+its version in `hylo_schema`; a file without that table is not a hylo library and is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from hylo.library.store import (
+    AbstractionRecord,
+    AttemptRecord,
+    IterationRecord,
+    ModuleRecord,
+    PrimitiveRecord,
+    RunRecord,
+    SolutionRecord,
+    Store,
+    StoreError,
+    TaskRecord,
+    abstraction_from_row,
+    attempt_from_row,
+    check_dict,
+    check_float,
+    check_grammar,
+    check_int,
+    check_meta,
+    check_name,
+    check_optional_int,
+    check_status,
+    check_text,
+    check_weights,
+    decode_json,
+    encode_json,
+    iteration_from_row,
+    module_from_row,
+    primitive_from_row,
+    run_from_row,
+    solution_from_row,
+    task_from_row,
+)
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_S = 5.0
+
+_SCHEMA = (
+    """CREATE TABLE hylo_schema (
+        version INTEGER NOT NULL,
+        created_at REAL NOT NULL
+    )""",
+    """CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        config TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'failed')),
+        started_at REAL NOT NULL,
+        finished_at REAL
+    )""",
+    """CREATE TABLE tasks (
+        id INTEGER PRIMARY KEY,
+        domain TEXT NOT NULL,
+        name TEXT NOT NULL,
+        request TEXT NOT NULL,
+        examples TEXT NOT NULL,
+        UNIQUE (domain, name)
+    )""",
+    """CREATE TABLE solutions (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs (id),
+        task TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        program TEXT NOT NULL,
+        description_length REAL NOT NULL,
+        seconds REAL NOT NULL,
+        candidates INTEGER NOT NULL,
+        iteration INTEGER,
+        created_at REAL NOT NULL
+    )""",
+    "CREATE INDEX solutions_by_task ON solutions (task)",
+    "CREATE INDEX solutions_by_run ON solutions (run_id, iteration)",
+    """CREATE TABLE attempts (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs (id),
+        task TEXT NOT NULL,
+        solved INTEGER NOT NULL,
+        seconds REAL NOT NULL,
+        candidates INTEGER NOT NULL,
+        error TEXT,
+        iteration INTEGER,
+        created_at REAL NOT NULL
+    )""",
+    "CREATE INDEX attempts_by_run ON attempts (run_id, iteration)",
+    """CREATE TABLE primitives (
+        id INTEGER PRIMARY KEY,
+        domain TEXT NOT NULL,
+        name TEXT NOT NULL,
+        type TEXT NOT NULL,
+        UNIQUE (domain, name)
+    )""",
+    """CREATE TABLE abstractions (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        body TEXT NOT NULL,
+        type TEXT NOT NULL,
+        iteration INTEGER NOT NULL,
+        provenance TEXT NOT NULL,
+        created_at REAL NOT NULL
+    )""",
+    """CREATE TABLE grammars (
+        iteration INTEGER PRIMARY KEY,
+        weights TEXT NOT NULL,
+        created_at REAL NOT NULL
+    )""",
+    """CREATE TABLE iterations (
+        run_id INTEGER NOT NULL REFERENCES runs (id),
+        iteration INTEGER NOT NULL,
+        metrics TEXT NOT NULL,
+        finished_at REAL NOT NULL,
+        PRIMARY KEY (run_id, iteration)
+    )""",
+    """CREATE TABLE modules (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        weights BLOB NOT NULL,
+        metrics TEXT NOT NULL,
+        provenance TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        UNIQUE (name, version)
+    )""",
+    """CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    )""",
+)
+
+
+class SQLiteStore(Store):
+    """The SQLite backend. `path` is created (with its parent folders) if missing."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = str(path)
+        self._lock = threading.RLock()
+        self._depth = 0  # how many transaction blocks are open
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            connection = sqlite3.connect(
+                self.path,
+                timeout=BUSY_TIMEOUT_S,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot open the hylo library {self.path!r}: {error}") from error
+        connection.row_factory = sqlite3.Row
+        try:
+            self._prepare(connection)
+        except sqlite3.DatabaseError as error:
+            connection.close()
+            raise StoreError(
+                f"{self.path!r} is not a usable hylo library database: {error}"
+            ) from error
+        except BaseException:
+            connection.close()
+            raise
+        self._connection: sqlite3.Connection | None = connection
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({self.path!r})"
+
+    def _prepare(self, connection: sqlite3.Connection) -> None:
+        connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        connection.execute("PRAGMA foreign_keys = ON")
+        # Reading the schema first makes a file that is not SQLite fail here, before any
+        # pragma could try to write to it.
+        tables = _table_names(connection)
+        mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode.lower() not in ("wal", "memory"):
+            raise StoreError(f"{self.path!r}: could not switch to WAL journaling (got {mode!r})")
+        connection.execute("PRAGMA synchronous = NORMAL")
+        if "hylo_schema" not in tables:
+            if tables:
+                raise StoreError(
+                    f"{self.path!r} is an SQLite database but not a hylo library "
+                    f"(it has tables {sorted(tables)[:5]} and no hylo_schema)"
+                )
+            # An empty database: create the schema, unless another process just did.
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                tables = _table_names(connection)
+                if not tables:
+                    for statement in _SCHEMA:
+                        connection.execute(statement)
+                    connection.execute(
+                        "INSERT INTO hylo_schema (version, created_at) VALUES (?, ?)",
+                        (SCHEMA_VERSION, time.time()),
+                    )
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            if "hylo_schema" not in tables and tables:
+                raise StoreError(f"{self.path!r} is an SQLite database but not a hylo library")
+        row = connection.execute("SELECT max(version) FROM hylo_schema").fetchone()
+        version = row[0]
+        if version != SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path!r} holds hylo library schema version {version}; "
+                f"this hylo reads version {SCHEMA_VERSION}"
+            )
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    @contextmanager
+    def _use(self) -> Iterator[sqlite3.Connection]:
+        """The connection, held by this thread; sqlite3 errors become StoreError."""
+        with self._lock:
+            if self._connection is None:
+                raise StoreError(f"the store {self.path!r} is closed")
+            try:
+                yield self._connection
+            except sqlite3.Error as error:
+                raise StoreError(f"{self.path!r}: {error}") from error
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        with self._use() as connection:
+            savepoint = f"hylo_{self._depth}"
+            if self._depth == 0:
+                connection.execute("BEGIN IMMEDIATE")
+            else:
+                connection.execute(f"SAVEPOINT {savepoint}")
+            self._depth += 1
+            try:
+                yield self
+            except BaseException:
+                self._depth -= 1
+                # SQLite may already have rolled back by itself (e.g. on a full disk).
+                if connection.in_transaction:
+                    if self._depth == 0:
+                        connection.execute("ROLLBACK")
+                    else:
+                        connection.execute(f"ROLLBACK TO {savepoint}")
+                        connection.execute(f"RELEASE {savepoint}")
+                raise
+            self._depth -= 1
+            if self._depth == 0:
+                try:
+                    connection.execute("COMMIT")
+                except sqlite3.Error:
+                    if connection.in_transaction:
+                        connection.execute("ROLLBACK")
+                    raise
+            else:
+                connection.execute(f"RELEASE {savepoint}")
+
+    def _write(self, sql: str, parameters: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        with self.transaction(), self._use() as connection:
+            return connection.execute(sql, parameters)
+
+    def _read(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._use() as connection:
+            return connection.execute(sql, parameters).fetchall()
+
+    def _require_run(self, run_id: Any) -> sqlite3.Row:
+        check_int(run_id, "run_id")
+        rows = self._read("SELECT * FROM runs WHERE id = ?", (run_id,))
+        if not rows:
+            raise StoreError(f"unknown run id {run_id}")
+        return rows[0]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._connection is None:
+                return
+            if self._depth:
+                raise StoreError("cannot close the store inside a transaction")
+            self._connection.close()
+            self._connection = None
+
+    # -- runs ---------------------------------------------------------------------------------
+
+    def start_run(self, kind: str, config: dict) -> int:
+        check_name(kind, "run kind")
+        config_json = check_dict(config, "run config")
+        cursor = self._write(
+            "INSERT INTO runs (kind, config, summary, status, started_at) "
+            "VALUES (?, ?, '{}', 'running', ?)",
+            (kind, config_json, time.time()),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def finish_run(self, run_id: int, summary: dict, status: str = "finished") -> None:
+        summary_json = check_dict(summary, "run summary")
+        check_status(status)
+        with self.transaction():
+            row = self._require_run(run_id)
+            if row["status"] != "running":
+                raise StoreError(f"run {run_id} is already {row['status']}")
+            self._write(
+                "UPDATE runs SET summary = ?, status = ?, finished_at = ? WHERE id = ?",
+                (summary_json, status, time.time(), run_id),
+            )
+
+    def runs(self) -> list[RunRecord]:
+        return [run_from_row(row) for row in self._read("SELECT * FROM runs ORDER BY id")]
+
+    # -- tasks --------------------------------------------------------------------------------
+
+    def put_task(self, name: str, domain: str, request: str, examples: list) -> None:
+        check_name(name, "task name")
+        check_text(domain, "task domain")
+        check_text(request, "task request")
+        if not isinstance(examples, list):
+            raise StoreError(f"task examples must be a list, got {type(examples).__name__}")
+        examples_json = encode_json(examples, "task examples")
+        self._write(
+            "INSERT INTO tasks (domain, name, request, examples) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (domain, name) DO UPDATE "
+            "SET request = excluded.request, examples = excluded.examples",
+            (domain, name, request, examples_json),
+        )
+
+    def tasks(self, domain: str | None = None) -> list[TaskRecord]:
+        if domain is None:
+            rows = self._read("SELECT * FROM tasks ORDER BY id")
+        else:
+            rows = self._read("SELECT * FROM tasks WHERE domain = ? ORDER BY id", (domain,))
+        return [task_from_row(row) for row in rows]
+
+    # -- solutions and attempts ---------------------------------------------------------------
+
+    def add_solution(
+        self,
+        run_id: int,
+        task: str,
+        program: str,
+        description_length: float,
+        seconds: float,
+        candidates: int,
+        iteration: int | None = None,
+        domain: str = "",
+    ) -> int:
+        check_name(task, "task name")
+        check_name(program, "program")
+        values = (
+            run_id,
+            task,
+            program,
+            check_float(description_length, "description_length"),
+            check_float(seconds, "seconds"),
+            check_int(candidates, "candidates"),
+            check_optional_int(iteration, "iteration"),
+            check_text(domain, "domain"),
+            time.time(),
+        )
+        with self.transaction():
+            self._require_run(run_id)
+            cursor = self._write(
+                "INSERT INTO solutions (run_id, task, program, description_length, seconds, "
+                "candidates, iteration, domain, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                values,
+            )
+            return int(cursor.lastrowid or 0)
+
+    def solutions(
+        self, task: str | None = None, run_id: int | None = None, iteration: int | None = None
+    ) -> list[SolutionRecord]:
+        where, parameters = _filters(task=task, run_id=run_id, iteration=iteration)
+        rows = self._read(f"SELECT * FROM solutions{where} ORDER BY id", parameters)
+        return [solution_from_row(row) for row in rows]
+
+    def add_attempt(
+        self,
+        run_id: int,
+        task: str,
+        solved: bool,
+        seconds: float,
+        candidates: int,
+        error: str | None = None,
+        iteration: int | None = None,
+    ) -> int:
+        check_name(task, "task name")
+        if not isinstance(solved, bool):
+            raise StoreError(f"solved must be a bool, got {solved!r}")
+        if error is not None:
+            check_text(error, "error")
+        values = (
+            run_id,
+            task,
+            int(solved),
+            check_float(seconds, "seconds"),
+            check_int(candidates, "candidates"),
+            error,
+            check_optional_int(iteration, "iteration"),
+            time.time(),
+        )
+        with self.transaction():
+            self._require_run(run_id)
+            cursor = self._write(
+                "INSERT INTO attempts (run_id, task, solved, seconds, candidates, error, "
+                "iteration, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                values,
+            )
+            return int(cursor.lastrowid or 0)
+
+    def attempts(
+        self, run_id: int | None = None, iteration: int | None = None
+    ) -> list[AttemptRecord]:
+        where, parameters = _filters(run_id=run_id, iteration=iteration)
+        rows = self._read(f"SELECT * FROM attempts{where} ORDER BY id", parameters)
+        return [attempt_from_row(row) for row in rows]
+
+    # -- library entries ----------------------------------------------------------------------
+
+    def put_primitive(self, name: str, type: str, domain: str) -> None:
+        check_name(name, "primitive name")
+        check_name(type, "primitive type")
+        check_text(domain, "primitive domain")
+        self._write(
+            "INSERT INTO primitives (domain, name, type) VALUES (?, ?, ?) "
+            "ON CONFLICT (domain, name) DO UPDATE SET type = excluded.type",
+            (domain, name, type),
+        )
+
+    def primitives(self, domain: str | None = None) -> list[PrimitiveRecord]:
+        if domain is None:
+            rows = self._read("SELECT * FROM primitives ORDER BY id")
+        else:
+            rows = self._read("SELECT * FROM primitives WHERE domain = ? ORDER BY id", (domain,))
+        return [primitive_from_row(row) for row in rows]
+
+    def add_abstraction(
+        self, name: str, body: str, type: str, iteration: int, provenance: dict
+    ) -> None:
+        check_name(name, "abstraction name")
+        check_name(body, "abstraction body")
+        check_name(type, "abstraction type")
+        check_int(iteration, "iteration")
+        provenance_json = check_dict(provenance, "abstraction provenance")
+        with self.transaction():
+            if self._read("SELECT 1 FROM abstractions WHERE name = ?", (name,)):
+                raise StoreError(f"an abstraction named {name!r} already exists")
+            self._write(
+                "INSERT INTO abstractions (name, body, type, iteration, provenance, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (name, body, type, iteration, provenance_json, time.time()),
+            )
+
+    def abstractions(self, up_to_iteration: int | None = None) -> list[AbstractionRecord]:
+        if up_to_iteration is None:
+            rows = self._read("SELECT * FROM abstractions ORDER BY iteration, id")
+        else:
+            rows = self._read(
+                "SELECT * FROM abstractions WHERE iteration <= ? ORDER BY iteration, id",
+                (up_to_iteration,),
+            )
+        return [abstraction_from_row(row) for row in rows]
+
+    def set_grammar(self, iteration: int, weights: dict[str, float]) -> None:
+        check_int(iteration, "iteration")
+        weights_json = check_grammar(weights)
+        self._write(
+            "INSERT INTO grammars (iteration, weights, created_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (iteration) DO UPDATE "
+            "SET weights = excluded.weights, created_at = excluded.created_at",
+            (iteration, weights_json, time.time()),
+        )
+
+    def grammar(self, iteration: int | None = None) -> dict[str, float] | None:
+        if iteration is None:
+            rows = self._read("SELECT weights FROM grammars ORDER BY iteration DESC LIMIT 1")
+        else:
+            rows = self._read("SELECT weights FROM grammars WHERE iteration = ?", (iteration,))
+        return decode_json(rows[0]["weights"]) if rows else None
+
+    # -- iterations ---------------------------------------------------------------------------
+
+    def finish_iteration(self, run_id: int, iteration: int, metrics: dict) -> None:
+        check_int(iteration, "iteration")
+        metrics_json = check_dict(metrics, "iteration metrics")
+        with self.transaction():
+            self._require_run(run_id)
+            if self._read(
+                "SELECT 1 FROM iterations WHERE run_id = ? AND iteration = ?", (run_id, iteration)
+            ):
+                raise StoreError(f"iteration {iteration} of run {run_id} is already finished")
+            self._write(
+                "INSERT INTO iterations (run_id, iteration, metrics, finished_at) "
+                "VALUES (?, ?, ?, ?)",
+                (run_id, iteration, metrics_json, time.time()),
+            )
+
+    def iterations(self, run_id: int | None = None) -> list[IterationRecord]:
+        where, parameters = _filters(run_id=run_id)
+        rows = self._read(f"SELECT * FROM iterations{where} ORDER BY run_id, iteration", parameters)
+        return [iteration_from_row(row) for row in rows]
+
+    def last_iteration(self, run_id: int) -> int | None:
+        with self._use():
+            self._require_run(run_id)
+            rows = self._read("SELECT max(iteration) FROM iterations WHERE run_id = ?", (run_id,))
+            return rows[0][0]
+
+    # -- neural modules -----------------------------------------------------------------------
+
+    def put_module(
+        self,
+        name: str,
+        kind: str,
+        spec: dict,
+        weights: bytes,
+        metrics: dict,
+        provenance: dict,
+    ) -> int:
+        check_name(name, "module name")
+        check_name(kind, "module kind")
+        spec_json = check_dict(spec, "module spec")
+        blob = check_weights(weights)
+        metrics_json = check_dict(metrics, "module metrics")
+        provenance_json = check_dict(provenance, "module provenance")
+        with self.transaction():
+            rows = self._read("SELECT max(version) FROM modules WHERE name = ?", (name,))
+            version = (rows[0][0] or 0) + 1
+            self._write(
+                "INSERT INTO modules (name, version, kind, spec, weights, metrics, provenance, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (name, version, kind, spec_json, blob, metrics_json, provenance_json, time.time()),
+            )
+            return version
+
+    def get_module(self, name: str, version: int | None = None) -> ModuleRecord:
+        if version is None:
+            rows = self._read(
+                "SELECT * FROM modules WHERE name = ? ORDER BY version DESC LIMIT 1", (name,)
+            )
+            if not rows:
+                raise KeyError(f"no module named {name!r}")
+        else:
+            rows = self._read(
+                "SELECT * FROM modules WHERE name = ? AND version = ?", (name, version)
+            )
+            if not rows:
+                raise KeyError(f"no version {version} of module {name!r}")
+        return module_from_row(rows[0])
+
+    def modules(self) -> list[ModuleRecord]:
+        return [module_from_row(row) for row in self._read("SELECT * FROM modules ORDER BY id")]
+
+    # -- metadata -----------------------------------------------------------------------------
+
+    def set_meta(self, key: str, value: dict | list | str | float | int) -> None:
+        check_name(key, "metadata key")
+        value_json = check_meta(value)
+        self._write(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value_json),
+        )
+
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        rows = self._read("SELECT value FROM meta WHERE key = ?", (key,))
+        return decode_json(rows[0]["value"]) if rows else default
+
+
+def _table_names(connection: sqlite3.Connection) -> set[str]:
+    rows = connection.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
+def _filters(**columns: Any) -> tuple[str, tuple[Any, ...]]:
+    """A WHERE clause matching every column whose value is not None."""
+    given = [(column, value) for column, value in columns.items() if value is not None]
+    if not given:
+        return "", ()
+    clause = " AND ".join(f"{column} = ?" for column, _ in given)
+    return f" WHERE {clause}", tuple(value for _, value in given)
