@@ -57,7 +57,7 @@ def raises(kind: type[BaseException], match: str | None = None) -> Iterator[None
         raise AssertionError(f"expected {kind.__name__}")
 
 
-def _snapshot(store: Store) -> dict[str, object]:
+def snapshot(store: Store) -> dict[str, object]:
     """Everything the store holds, for before/after comparisons."""
     return {
         "runs": store.runs(),
@@ -73,7 +73,7 @@ def _snapshot(store: Store) -> dict[str, object]:
     }
 
 
-def _fill(store: Store, tag: str) -> int:
+def fill(store: Store, tag: str) -> int:
     """Write one of every kind of record; returns the run id. Names are made unique by `tag`."""
     run = store.start_run("wake", {"tag": tag})
     store.put_task(f"task-{tag}", "lists", "list(int) -> list(int)", [[[1], [1]]])
@@ -492,7 +492,7 @@ def check_transaction_commits(make_store: StoreFactory) -> None:
     with make_store() as store:
         with store.transaction() as inside:
             assert inside is store
-            run = _fill(store, "a")
+            run = fill(store, "a")
             # Reads inside the transaction see its own writes.
             assert [r.id for r in store.runs()] == [run]
             assert store.get_meta("key") == "a"
@@ -504,17 +504,17 @@ def check_transaction_commits(make_store: StoreFactory) -> None:
 @_check
 def check_transaction_rolls_back(make_store: StoreFactory) -> None:
     with make_store() as store:
-        _fill(store, "before")
-        before = _snapshot(store)
+        fill(store, "before")
+        before = snapshot(store)
         with raises(_Boom):
             with store.transaction():
-                run = _fill(store, "inside")
+                run = fill(store, "inside")
                 store.finish_run(run, {"done": True})
                 store.put_task("task-before", "lists", "changed", [])  # an upsert, undone too
                 store.put_module("nn-before", "mlp", {}, b"v2", {}, {})
                 store.set_grammar(0, {"changed": 0.0})
                 raise _Boom
-        assert _snapshot(store) == before
+        assert snapshot(store) == before
         # The store stays usable, and versions continue from what was committed.
         assert store.put_module("nn-before", "mlp", {}, b"v2", {}, {}) == 2
         run = store.start_run("wake", {})

@@ -187,24 +187,20 @@ class SQLiteStore(Store):
     def _prepare(self, connection: sqlite3.Connection) -> None:
         connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         connection.execute("PRAGMA foreign_keys = ON")
-        # Reading the schema first makes a file that is not SQLite fail here, before any
-        # pragma could try to write to it.
-        tables = _table_names(connection)
+        # Check what the file holds before any pragma writes to it: a file that is not SQLite
+        # fails on this first read, and another program's database is refused untouched.
+        fresh = not _table_names(connection)
+        if not fresh:
+            self._check_schema(connection)
         mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if mode.lower() not in ("wal", "memory"):
             raise StoreError(f"{self.path!r}: could not switch to WAL journaling (got {mode!r})")
         connection.execute("PRAGMA synchronous = NORMAL")
-        if "hylo_schema" not in tables:
-            if tables:
-                raise StoreError(
-                    f"{self.path!r} is an SQLite database but not a hylo library "
-                    f"(it has tables {sorted(tables)[:5]} and no hylo_schema)"
-                )
-            # An empty database: create the schema, unless another process just did.
+        if fresh:
+            # Create the schema, unless another process did since we looked.
             connection.execute("BEGIN IMMEDIATE")
             try:
-                tables = _table_names(connection)
-                if not tables:
+                if not _table_names(connection):
                     for statement in _SCHEMA:
                         connection.execute(statement)
                     connection.execute(
@@ -213,12 +209,19 @@ class SQLiteStore(Store):
                     )
                 connection.execute("COMMIT")
             except BaseException:
-                connection.execute("ROLLBACK")
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
                 raise
-            if "hylo_schema" not in tables and tables:
-                raise StoreError(f"{self.path!r} is an SQLite database but not a hylo library")
-        row = connection.execute("SELECT max(version) FROM hylo_schema").fetchone()
-        version = row[0]
+            self._check_schema(connection)
+
+    def _check_schema(self, connection: sqlite3.Connection) -> None:
+        tables = _table_names(connection)
+        if "hylo_schema" not in tables:
+            raise StoreError(
+                f"{self.path!r} is an SQLite database but not a hylo library "
+                f"(it has tables {sorted(tables)[:5]} and no hylo_schema table)"
+            )
+        version = connection.execute("SELECT max(version) FROM hylo_schema").fetchone()[0]
         if version != SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path!r} holds hylo library schema version {version}; "
