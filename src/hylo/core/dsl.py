@@ -26,10 +26,10 @@ class Primitive:
     impl: Any
     lazy: bool = False
     doc: str = ""
+    arity: int = field(init=False, compare=False)
 
-    @property
-    def arity(self) -> int:
-        return len(arguments(self.type))
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "arity", len(arguments(self.type)))
 
 
 @dataclass(frozen=True)

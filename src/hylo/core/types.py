@@ -138,7 +138,8 @@ def _unify_into(a: Type, b: Type, s: Subst) -> None:
         _unify_into(b, a, s)
         return
     if a.name != b.name or len(a.args) != len(b.args):
-        raise UnificationError(f"cannot unify {show_type(apply(a, s))} with {show_type(apply(b, s))}")
+        shown = f"{show_type(apply(a, s))} with {show_type(apply(b, s))}"
+        raise UnificationError(f"cannot unify {shown}")
     for x, y in zip(a.args, b.args, strict=True):
         _unify_into(x, y, s)
 

@@ -1,4 +1,4 @@
-"""Domain plug-ins register under the entry-point group `hylo.domains`; the engine never names one."""
+"""Domain plug-ins register under the entry-point group `hylo.domains`; the engine names none."""
 
 from __future__ import annotations
 

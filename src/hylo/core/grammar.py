@@ -1,0 +1,251 @@
+"""A probabilistic grammar over a DSL's library, and description lengths of programs.
+
+The model (DreamCoder's unigram grammar, over ground types):
+- A hole is a non-terminal `(type, env)`: the requested type and the types of the de Bruijn
+  variables in scope (`env[0]` is `$0`).
+- A hole of arrow type `a -> b` is filled by `(lam body)` at no cost, `body` being the hole
+  `(b, (a, *env))`: programs are eta-long.
+- A hole of any other type chooses among the variables of that type in scope (each weighted
+  `log_variable`) and the primitives/inventions whose return type unifies with it (weighted
+  `log_weights[name]`), normalised over those candidates. A candidate's type variables that the
+  return type leaves open are instantiated over a finite set of ground types (the ground
+  instances); these instances share their name's probability (they are not extra choices).
+- The description length of a program is the sum of `-log P(choice | hole)` over its nodes,
+  with each choice's cost rounded to a multiple of 1/QUANTUM nat (at least one quantum), so that
+  enumeration in exact order of description length is a walk over integer cost buckets. A program
+  with several derivations (possible only through open type variables) takes the cheapest.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import random
+from dataclasses import dataclass
+from functools import lru_cache
+
+from hylo.core.dsl import DSL
+from hylo.core.program import Invented, Lam, Prim, Program, Var, spine
+from hylo.core.types import (
+    TCon,
+    TVar,
+    Type,
+    UnificationError,
+    apply,
+    arguments,
+    free_vars,
+    instantiate,
+    is_arrow,
+    is_ground,
+    returns,
+    type_size,
+    unify,
+)
+
+QUANTUM = 8  # cost units per nat
+
+
+@dataclass(frozen=True)
+class Production:
+    """One way to fill a (non-arrow) hole: a variable, or a primitive/invention at ground types."""
+
+    name: str  # primitive or invention name; "$i" for a variable
+    var_index: int  # -1 unless a variable
+    arg_types: tuple[Type, ...]  # ground types of the arguments (arrow types become lambdas)
+    log_prob: float
+    cost: int  # quantised: round(-log_prob * QUANTUM), at least 1
+    open_vars: bool  # the instantiation chose types the hole did not fix (may duplicate)
+
+
+class NotDerivable(ValueError):
+    """The program cannot be derived from the grammar at the requested type."""
+
+
+def quantise(nats: float) -> int:
+    return max(1, round(nats * QUANTUM))
+
+
+class Grammar:
+    """Log-weights per library entry plus one for variables; see the module docstring."""
+
+    def __init__(
+        self,
+        dsl: DSL,
+        log_weights: dict[str, float] | None = None,
+        log_variable: float = 0.0,
+        max_type_size: int = 3,
+    ) -> None:
+        self.dsl = dsl
+        self.log_weights = {n: 0.0 for n in dsl.names()}
+        if log_weights:
+            unknown = set(log_weights) - set(self.log_weights)
+            if unknown:
+                raise KeyError(f"weights for unknown names: {sorted(unknown)}")
+            self.log_weights.update(log_weights)
+        self.log_variable = log_variable
+        self.max_type_size = max_type_size
+        self._types = {n: dsl.type_of(n) for n in dsl.names()}
+        self._ground: tuple[Type, ...] | None = None
+        self.productions = lru_cache(maxsize=None)(self._productions)  # type: ignore[method-assign]
+        self._by_type = lru_cache(maxsize=None)(self._name_productions)
+
+    # ------------------------------------------------------------ constructors
+    @classmethod
+    def uniform(cls, dsl: DSL) -> Grammar:
+        return cls(dsl)
+
+    @classmethod
+    def random(cls, dsl: DSL, seed: int = 0, scale: float = 1.0) -> Grammar:
+        """Random log-weights ~ N(0, scale): a non-uniform grammar for benchmarks and tests."""
+        rng = random.Random(seed)
+        weights = {n: rng.gauss(0.0, scale) for n in dsl.names()}
+        return cls(dsl, weights, log_variable=rng.gauss(0.0, scale))
+
+    def with_dsl(self, dsl: DSL, default_weight: float = 0.0) -> Grammar:
+        """The same weights over a larger DSL (new names get `default_weight`)."""
+        weights = {n: self.log_weights.get(n, default_weight) for n in dsl.names()}
+        return Grammar(dsl, weights, self.log_variable, self.max_type_size)
+
+    # ------------------------------------------------------------ serialisation
+    def to_json(self) -> dict:
+        return {"log_variable": self.log_variable, "log_weights": dict(self.log_weights)}
+
+    @classmethod
+    def from_json(cls, dsl: DSL, data: dict | str) -> Grammar:
+        d = json.loads(data) if isinstance(data, str) else data
+        return cls(dsl, d.get("log_weights", {}), d.get("log_variable", 0.0))
+
+    # ------------------------------------------------------------ the model
+    def ground_types(self) -> tuple[Type, ...]:
+        """Ground types open type variables range over: the DSL's base types, and the ground
+        compound types its primitives mention (for lists: int, bool, list(int))."""
+        if self._ground is None:
+            found: dict[Type, None] = {}
+            for t in self._types.values():
+                for c in _ground_parts(t):
+                    found[c] = None
+            self._ground = tuple(found)
+        return self._ground
+
+    def _name_productions(self, tau: Type) -> tuple[tuple[str, tuple[Type, ...], bool], ...]:
+        """(name, ground argument types, open) for every library entry returning `tau`."""
+        ground = self.ground_types()
+        found = []
+        for name, t in self._types.items():
+            inst, _ = instantiate(t, 0)
+            try:
+                s = unify(returns(inst), tau)
+            except UnificationError:
+                continue
+            args = [apply(a, s) for a in arguments(inst)]
+            open_ = sorted(set().union(*(free_vars(a) for a in args))) if args else []
+            choices = itertools.product(ground, repeat=len(open_)) if open_ else [()]
+            for combo in choices:
+                sub = dict(zip(open_, combo, strict=True))
+                gargs = tuple(apply(a, sub) for a in args)
+                if any(_too_big(a, self.max_type_size) for a in gargs):
+                    continue
+                found.append((name, gargs, bool(open_)))
+        return tuple(found)
+
+    def _productions(self, tau: Type, env: tuple[Type, ...]) -> tuple[Production, ...]:
+        if is_arrow(tau):
+            raise ValueError("arrow-typed holes are filled by lambdas, not productions")
+        named = self._by_type(tau)
+        variables = [i for i, t in enumerate(env) if t == tau]
+        # Normalise over distinct choices: each variable, each name (not each ground instance).
+        masses = [self.log_variable] * len(variables)
+        masses += [self.log_weights[n] for n in dict.fromkeys(n for n, _, _ in named)]
+        if not masses:
+            return ()
+        log_z = _logsumexp(masses)
+        out = [
+            Production(f"${i}", i, (), self.log_variable - log_z,
+                       quantise(log_z - self.log_variable), False)
+            for i in variables
+        ]
+        for n, args, open_ in named:
+            w = self.log_weights[n]
+            out.append(Production(n, -1, args, w - log_z, quantise(log_z - w), open_))
+        return tuple(out)
+
+    def description_length(self, program: Program, request: Type) -> float:
+        """Description length in nats (the rounded model); NotDerivable if not in the grammar."""
+        return self.cost(program, request) / QUANTUM
+
+    def log_prior(self, program: Program, request: Type) -> float:
+        return -self.description_length(program, request)
+
+    def cost(self, program: Program, request: Type, env: tuple[Type, ...] = ()) -> int:
+        """Quantised description length (integer cost units)."""
+        memo: dict[tuple[int, Type, tuple[Type, ...]], int | None] = {}
+        c = self._cost(program, request, env, memo)
+        if c is None:
+            raise NotDerivable(f"{program} is not derivable at type {request}")
+        return c
+
+    def _cost(self, p: Program, tau: Type, env: tuple[Type, ...], memo: dict) -> int | None:
+        key = (id(p), tau, env)
+        if key in memo:
+            return memo[key]
+        memo[key] = None  # guards against cycles (there are none in trees, but be safe)
+        out: int | None = None
+        if is_arrow(tau):
+            if isinstance(p, Lam):
+                out = self._cost(p.body, tau.args[1], (tau.args[0], *env), memo)  # type: ignore[union-attr]
+        else:
+            head, args = spine(p)
+            if isinstance(head, Var):
+                if not args:
+                    for prod in self.productions(tau, env):
+                        if prod.var_index == head.index:
+                            out = prod.cost
+                            break
+            elif isinstance(head, (Prim, Invented)):
+                for prod in self.productions(tau, env):
+                    if prod.name != head.name or len(prod.arg_types) != len(args):
+                        continue
+                    total = prod.cost
+                    for a, ta in zip(args, prod.arg_types, strict=True):
+                        c = self._cost(a, ta, env, memo)
+                        if c is None:
+                            total = -1
+                            break
+                        total += c
+                    if total >= 0 and (out is None or total < out):
+                        out = total
+        memo[key] = out
+        return out
+
+
+def _ground_parts(t: Type) -> list[Type]:
+    """Ground non-arrow types that occur in `t` (int, bool, list(int), ...)."""
+    if isinstance(t, TVar):
+        return []
+    if t.name == "->":
+        return [c for a in t.args for c in _ground_parts(a)]
+    inner = [c for a in t.args for c in _ground_parts(a)]
+    return [*inner, t] if is_ground(t) else inner
+
+
+def _nullary(t: Type) -> list[Type]:
+    if isinstance(t, TVar):
+        return []
+    if t.name == "->":
+        return [c for a in t.args for c in _nullary(a)]
+    if not t.args:
+        return [t]
+    return [c for a in t.args for c in _nullary(a)]
+
+
+def _too_big(t: Type, limit: int) -> bool:
+    if isinstance(t, TCon) and t.name == "->":
+        return any(_too_big(a, limit) for a in t.args)
+    return type_size(t) > limit
+
+
+def _logsumexp(xs: list[float]) -> float:
+    m = max(xs)
+    return m + math.log(sum(math.exp(x - m) for x in xs))
+

@@ -1,0 +1,108 @@
+"""The reference interpreter: slow and obviously correct. The fast evaluator is tested against it.
+
+Environment-passing evaluation of the curried AST. A lambda is a Python callable of one argument;
+a primitive applied to fewer arguments than its arity is a partial application. Every node
+evaluated is one step.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from hylo.core.dsl import DSL, Primitive
+from hylo.core.limits import DEFAULT_LIMITS, EvalFailure, Limits, StepLimit
+from hylo.core.program import App, Hole, Invented, Lam, Prim, Program, Var, spine
+
+
+class _Partial:
+    """A primitive waiting for more arguments (arguments kept as thunks for lazy ones)."""
+
+    __slots__ = ("prim", "args")
+
+    def __init__(self, prim: Primitive, args: tuple[Any, ...]) -> None:
+        self.prim = prim
+        self.args = args
+
+    def __call__(self, x: Any) -> Any:
+        args = (*self.args, (lambda v=x: v) if self.prim.lazy else x)
+        if len(args) == self.prim.arity:
+            return self.prim.impl(*args)
+        return _Partial(self.prim, args)
+
+
+def primitive_value(prim: Primitive) -> Any:
+    if prim.arity == 0:
+        return prim.impl() if callable(prim.impl) else prim.impl
+    return _Partial(prim, ())
+
+
+class _Interp:
+    def __init__(self, dsl: DSL, limits: Limits) -> None:
+        self.dsl = dsl
+        self.limits = limits
+        self.steps = 0
+        self.deadline = time.perf_counter() + limits.max_seconds
+
+    def tick(self) -> None:
+        self.steps += 1
+        if self.steps > self.limits.max_steps:
+            raise StepLimit(f"more than {self.limits.max_steps} steps")
+        if self.steps & 1023 == 0 and time.perf_counter() > self.deadline:
+            raise StepLimit(f"more than {self.limits.max_seconds}s")
+
+    def ev(self, p: Program, env: tuple[Any, ...]) -> Any:
+        self.tick()
+        if isinstance(p, Var):
+            return env[p.index]
+        if isinstance(p, Prim):
+            return primitive_value(self.dsl.primitives[p.name])
+        if isinstance(p, Invented):
+            return self.ev(p.body, ())
+        if isinstance(p, Lam):
+            body = p.body
+            return lambda x: self.ev(body, (x, *env))
+        if isinstance(p, App):
+            head, args = spine(p)
+            if isinstance(head, Prim):
+                prim = self.dsl.primitives[head.name]
+                if prim.lazy and len(args) >= prim.arity:
+                    thunks = [(lambda a=a: self.ev(a, env)) for a in args[: prim.arity]]
+                    value = prim.impl(*thunks)
+                    for a in args[prim.arity :]:
+                        value = value(self.ev(a, env))
+                    return value
+            value = self.ev(head, env)
+            for a in args:
+                value = value(self.ev(a, env))
+            return value
+        if isinstance(p, Hole):
+            raise EvalFailure("hole", "cannot evaluate a program with holes")
+        raise EvalFailure("bad-node", repr(p))
+
+
+def run_reference(
+    p: Program, dsl: DSL, inputs: tuple[Any, ...], limits: Limits = DEFAULT_LIMITS
+) -> Any:
+    """Apply closed program `p` to `inputs`. Any failure is an `EvalFailure`."""
+    interp = _Interp(dsl, limits)
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, limits.max_depth * 8 + 200))
+    try:
+        value = interp.ev(p, ())
+        for x in inputs:
+            value = value(x)
+        return value
+    except EvalFailure:
+        raise
+    except StepLimit as e:
+        raise EvalFailure("limit", str(e)) from None
+    except RecursionError:
+        raise EvalFailure("recursion", "too deep") from None
+    except MemoryError:
+        raise EvalFailure("memory", "out of memory") from None
+    except Exception as e:  # a program that raises is a recorded failure, whatever it raised
+        raise EvalFailure("error", f"{type(e).__name__}: {e}") from None
+    finally:
+        sys.setrecursionlimit(old)

@@ -1,0 +1,362 @@
+"""Typed best-first enumeration in exact order of description length.
+
+Each non-terminal of the grammar (a hole `(type, env)`, see `hylo.core.grammar`) keeps its programs
+in integer cost buckets. Bucket `C` of a non-terminal is built, on demand, from its productions:
+a production of cost `c` with children `N1..Nk` contributes every combination of programs from
+buckets of `N1..Nk` whose costs add up to `C - c`. Children always come from strictly cheaper
+buckets, so each program is built once, in O(1), from programs already built; the start symbol's
+buckets, walked in increasing cost, give every program in non-decreasing description length
+(the "cost-directed" relative of heap search).
+
+Programs are hash-consed: a node is the tuple `(head, child ids)` interned to an integer id, so
+structurally equal programs are one id whatever derivation built them. That is how the rare
+duplicates (two ground instances of an open type variable giving the same text) are removed.
+Each node's closure for the fast evaluator is built from its children's closures when the node
+is made, so checking a candidate never compiles anything.
+
+Only the ill-typed is pruned: every production is type-correct by construction.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator
+from typing import Any
+
+from hylo.core.dsl import DSL, Primitive
+from hylo.core.evaluate import Closure, compile_program, lam_node, prim_node, var_node
+from hylo.core.grammar import Grammar
+from hylo.core.program import App, Lam, Prim, Program, Var
+from hylo.core.types import Type, arguments, is_arrow, returns
+
+_EMPTY: list[int] = []
+_LAM = -1_000_000  # head code of a lambda node; variables are -(index + 1); names are >= 0
+
+
+class _NonTerminal:
+    """Programs of one hole `(tau, env)`, by cost bucket."""
+
+    __slots__ = ("en", "tau", "env", "prods", "buckets", "upto", "nonempty", "seen")
+
+    def __init__(self, en: Enumerator, tau: Type, env: tuple[Type, ...]) -> None:
+        self.en = en
+        self.tau = tau
+        self.env = env
+        self.buckets: dict[int, list[int]] = {}
+        self.upto = 0  # buckets 0..upto are complete (cost 0 is always empty)
+        self.nonempty: list[int] = []  # costs of non-empty buckets, ascending
+        self.seen: set[int] = set()  # ids made by productions with open type variables
+        self.prods: list[tuple[int, int, Any, tuple[Any, ...], bool]] = []
+        if len(env) > en.max_env:
+            return
+        for prod in en.grammar.productions(tau, env):
+            if prod.var_index >= 0:
+                head = -(prod.var_index + 1)
+                maker: Any = var_node(prod.var_index)
+                children: tuple[Any, ...] = ()
+            else:
+                head = en.head_code[prod.name]
+                maker = en.makers[prod.name]
+                children = prod.arg_types  # resolved to non-terminals on first use
+            self.prods.append((prod.cost, head, maker, children, prod.open_vars))
+        self.prods.sort(key=lambda p: p[0] + len(p[3]))
+        # No program here costs less than its cheapest production plus one unit per child.
+        if self.prods:
+            self.upto = self.prods[0][0] + len(self.prods[0][3]) - 1
+
+    def get(self, cost: int) -> list[int]:
+        while self.upto < cost:
+            self.upto += 1
+            self._build(self.upto)
+        return self.buckets.get(cost, _EMPTY)
+
+    def _build(self, cost: int) -> None:
+        out: list[int] = []
+        en = self.en
+        intern = en.intern
+        for j, (pcost, head, maker, children, open_vars) in enumerate(self.prods):
+            rem = cost - pcost
+            k = len(children)
+            if rem < k:
+                break  # productions are sorted by pcost + k
+            if k and not isinstance(children[0], _NonTerminal):
+                children = tuple(en.nonterminal(t, self.env) for t in children)
+                self.prods[j] = (pcost, head, maker, children, open_vars)
+            if k == 0:
+                if rem == 0:
+                    key = (head,)
+                    nid = intern.get(key)
+                    if nid is None:
+                        nid = en.new_node(key, maker)
+                    out.append(nid)
+                continue
+            if k == 1:
+                combos: Any = ((c,) for c in children[0].get(rem))
+                self._emit(out, head, maker, open_vars, combos)
+                continue
+            a = children[0]
+            a.get(rem - k + 1)
+            costs_a = a.nonempty[: bisect.bisect_right(a.nonempty, rem - k + 1)]
+            if k == 2:
+                b = children[1]
+                b_buckets = b.buckets
+                for ca in costs_a:
+                    r = rem - ca
+                    if r > b.upto:
+                        b.get(r)
+                    lb = b_buckets.get(r)
+                    if lb:
+                        la = a.buckets[ca]
+                        self._emit(out, head, maker, open_vars, ((x, y) for x in la for y in lb))
+                continue
+            if k == 3:
+                b, c = children[1], children[2]
+                for ca in costs_a:
+                    rem_bc = rem - ca
+                    b.get(rem_bc - 1)
+                    costs_b = b.nonempty[: bisect.bisect_right(b.nonempty, rem_bc - 1)]
+                    la = a.buckets[ca]
+                    for cb in costs_b:
+                        lc = c.get(rem_bc - cb)
+                        if lc:
+                            lb = b.buckets[cb]
+                            combos = ((x, y, z) for x in la for y in lb for z in lc)
+                            self._emit(out, head, maker, open_vars, combos)
+                continue
+            for split in _splits(rem, k):
+                lists = [ch.get(s) for ch, s in zip(children, split, strict=True)]
+                if all(lists):
+                    self._emit(out, head, maker, open_vars, _product(lists))
+        if out:
+            self.buckets[cost] = out
+            self.nonempty.append(cost)
+            if self.en.on_bucket is not None and self is self.en.root:
+                self.en.on_bucket(cost, out)
+
+    def _emit(self, out: list[int], head: int, maker: Any, open_vars: bool, combos: Any) -> None:
+        en = self.en
+        intern = en.intern
+        new_node = en.new_node
+        if not open_vars:
+            for ch in combos:
+                key = (head, *ch)
+                nid = intern.get(key)
+                if nid is None:
+                    nid = new_node(key, maker)
+                out.append(nid)
+            return
+        seen = self.seen
+        for ch in combos:
+            key = (head, *ch)
+            nid = intern.get(key)
+            if nid is None:
+                nid = new_node(key, maker)
+            elif nid in seen:
+                continue
+            seen.add(nid)
+            out.append(nid)
+
+
+class _ArrowNonTerminal(_NonTerminal):
+    """An arrow-typed hole: `(lam body)` at no cost, for every program of the body's hole."""
+
+    __slots__ = ("body",)
+
+    def __init__(self, en: Enumerator, tau: Type, env: tuple[Type, ...]) -> None:
+        self.en = en
+        self.tau = tau
+        self.env = env
+        self.buckets = {}
+        self.upto = 0
+        self.nonempty = []
+        self.seen = set()
+        self.prods = []
+        self.body = en.nonterminal(tau.args[1], (tau.args[0], *env))  # type: ignore[union-attr]
+
+    def _build(self, cost: int) -> None:
+        body = self.body.get(cost)
+        if not body:
+            return
+        en = self.en
+        intern = en.intern
+        out = []
+        for b in body:
+            key = (_LAM, b)
+            nid = intern.get(key)
+            if nid is None:
+                nid = en.new_node(key, None)
+            out.append(nid)
+        self.buckets[cost] = out
+        self.nonempty.append(cost)
+
+
+def _splits(total: int, k: int) -> Iterator[tuple[int, ...]]:
+    if k == 1:
+        yield (total,)
+        return
+    for first in range(1, total - k + 2):
+        for rest in _splits(total - first, k - 1):
+            yield (first, *rest)
+
+
+def _product(lists: list[list[int]]) -> Iterator[tuple[int, ...]]:
+    import itertools
+
+    return itertools.product(*lists)
+
+
+def _invention_primitive(name: str, dsl: DSL) -> Primitive:
+    """An invention as an uncurried primitive over its compiled (closed) body."""
+    inv = dsl.inventions[name]
+    value_cell: list[Any] = []
+    body = compile_program(inv.body, dsl)
+
+    def value() -> Any:
+        if not value_cell:
+            value_cell.append(body(()))
+        return value_cell[0]
+
+    arity = inv.arity
+
+    def impl(*args: Any) -> Any:
+        v = value()
+        for a in args:
+            v = v(a)
+        return v
+
+    if arity == 0:
+        return Primitive(name, inv.type, lambda: value())
+    return Primitive(name, inv.type, impl)
+
+
+class Enumerator:
+    """Enumerates the programs of a request type, in non-decreasing description length.
+
+    `buckets()` yields `(cost, ids)` for the start symbol, cost in 1/QUANTUM nat units;
+    `program(id)` rebuilds the AST, `closure(id)` gives its compiled body (a function of the
+    input env).
+    """
+
+    def __init__(self, grammar: Grammar, request: Type, max_lambda_depth: int = 3) -> None:
+        self.grammar = grammar
+        self.dsl = grammar.dsl
+        self.request = request
+        inputs = arguments(request)
+        self.arity = len(inputs)
+        self.start_env = tuple(reversed(inputs))
+        self.max_env = len(inputs) + max_lambda_depth
+        names = self.dsl.names()
+        self.head_code = {n: i for i, n in enumerate(names)}
+        self.head_name = names
+        self.makers: dict[str, Primitive] = {}
+        for n in names:
+            self.makers[n] = (
+                self.dsl.primitives[n]
+                if n in self.dsl.primitives
+                else _invention_primitive(n, self.dsl)
+            )
+        self.makers_by_code = [self.makers[n] for n in names]
+        self.intern: dict[tuple[int, ...], int] = {}
+        self.struct: list[tuple[int, ...]] = []
+        self.closures: list[Closure] = []
+        self._nts: dict[tuple[Type, tuple[Type, ...]], _NonTerminal] = {}
+        self.on_bucket: Any = None
+        out = returns(request)
+        if is_arrow(out):
+            raise ValueError("request's return type must not be an arrow")
+        self.root = self.nonterminal(out, self.start_env)
+
+    # ------------------------------------------------------------ structure
+    def nonterminal(self, tau: Type, env: tuple[Type, ...]) -> _NonTerminal:
+        key = (tau, env)
+        nt = self._nts.get(key)
+        if nt is None:
+            if is_arrow(tau):
+                nt = _ArrowNonTerminal.__new__(_ArrowNonTerminal)
+                self._nts[key] = nt
+                nt.__init__(self, tau, env)  # type: ignore[misc]
+            else:
+                nt = _NonTerminal.__new__(_NonTerminal)
+                self._nts[key] = nt  # registered before its productions: holes recurse
+                nt.__init__(self, tau, env)  # type: ignore[misc]
+        return nt
+
+    def new_node(self, key: tuple[int, ...], maker: Any) -> int:
+        nid = len(self.struct)
+        self.intern[key] = nid
+        self.struct.append(key)
+        return nid
+
+    def closure(self, nid: int) -> Closure:
+        """The compiled body of node `nid`, built on first use from its children's closures."""
+        closures = self.closures
+        if nid < len(closures):
+            return closures[nid]
+        # Build every node up to nid in id order: children always have smaller ids.
+        struct = self.struct
+        makers = self.makers_by_code
+        for i in range(len(closures), nid + 1):
+            key = struct[i]
+            head = key[0]
+            if head == _LAM:
+                closures.append(lam_node(closures[key[1]]))
+            elif head < 0:
+                closures.append(var_node(-head - 1))
+            else:
+                closures.append(prim_node(makers[head], [closures[c] for c in key[1:]]))
+        return closures[nid]
+
+    @property
+    def size(self) -> int:
+        """Number of distinct nodes (programs and sub-programs) built so far."""
+        return len(self.struct)
+
+    # ------------------------------------------------------------ walking
+    def buckets(self, max_cost: int | None = None) -> Iterator[tuple[int, list[int]]]:
+        """The start symbol's programs, bucket by bucket, cheapest first (bodies, no lambdas)."""
+        cost = 0
+        while max_cost is None or cost < max_cost:
+            cost += 1
+            ids = self.root.get(cost)
+            if ids:
+                yield cost, ids
+
+    def program(self, nid: int) -> Program:
+        """The whole program (with its input lambdas) for a start-symbol id."""
+        p = self.body(nid)
+        for _ in range(self.arity):
+            p = Lam(p)
+        return p
+
+    def body(self, nid: int) -> Program:
+        key = self.struct[nid]
+        head = key[0]
+        if head == _LAM:
+            return Lam(self.body(key[1]))
+        if head < 0:
+            return Var(-head - 1)
+        name = self.head_name[head]
+        out: Program = (
+            Prim(name) if name in self.dsl.primitives else self.dsl.invented(name)
+        )
+        for c in key[1:]:
+            out = App(out, self.body(c))
+        return out
+
+    def __iter__(self) -> Iterator[tuple[Program, int]]:
+        for cost, ids in self.buckets():
+            for nid in ids:
+                yield self.program(nid), cost
+
+
+def enumerate_programs(
+    grammar: Grammar, request: Type, max_cost: int | None = None
+) -> Iterator[tuple[Program, float]]:
+    """Every program of `request` derivable from `grammar`, by non-decreasing description length
+    (nats). Convenience wrapper; search uses `Enumerator` directly to avoid building ASTs."""
+    from hylo.core.grammar import QUANTUM
+
+    en = Enumerator(grammar, request)
+    for cost, ids in en.buckets(max_cost):
+        for nid in ids:
+            yield en.program(nid), cost / QUANTUM
