@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -221,32 +222,45 @@ def test_killed_writer_leaves_committed_data_only(tmp_path: Path) -> None:
 
 def test_writer_waits_for_another_process_transaction(tmp_path: Path) -> None:
     path = tmp_path / "hylo.db"
+    release = tmp_path / "release"
     SQLiteStore(path).close()
+    # The holder keeps its write transaction open until the release file appears.
     holder = subprocess.Popen(
-        _python(
-            """
-            import sys, time
-            from hylo.library.sqlite_store import SQLiteStore
-            with SQLiteStore(sys.argv[1]) as store, store.transaction():
-                store.start_run("holder", {})
-                print("holding", flush=True)
-                time.sleep(0.5)
-            """
-        )
-        + [str(path)],
+        [
+            *_python(
+                """
+                import pathlib, sys, time
+                from hylo.library.sqlite_store import SQLiteStore
+                with SQLiteStore(sys.argv[1]) as store, store.transaction():
+                    store.start_run("holder", {})
+                    print("holding", flush=True)
+                    while not pathlib.Path(sys.argv[2]).exists():
+                        time.sleep(0.01)
+                """
+            ),
+            str(path),
+            str(release),
+        ],
         env=_env(),
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert holder.stdout is not None
-    assert holder.stdout.readline().strip() == "holding"
-    with SQLiteStore(path) as store:
-        started = time.monotonic()
-        store.start_run("waiter", {})  # blocks until the holder commits, then succeeds
-        waited = time.monotonic() - started
-        assert [r.kind for r in store.runs()] == ["holder", "waiter"]
-    assert holder.wait(timeout=10) == 0
-    assert waited > 0.1
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "holding"
+        with SQLiteStore(path) as store:
+            started = time.monotonic()
+            threading.Timer(0.3, release.touch).start()
+            store.start_run("waiter", {})  # blocks until the holder commits, then succeeds
+            waited = time.monotonic() - started
+            assert [r.kind for r in store.runs()] == ["holder", "waiter"]
+        assert waited >= 0.25
+        assert holder.wait(timeout=10) == 0
+    finally:
+        release.touch()
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
 
 
 def test_garbage_file_is_refused(tmp_path: Path) -> None:
