@@ -1,0 +1,176 @@
+"""Training a hybrid model: by gradient, by REINFORCE, or by separable CMA-ES.
+
+- `fit_gradient`: Adam on the negative log-likelihood of the labels under the soft semantics
+  (exact distributions): the program's final output is the only supervision.
+- `fit_reinforce`: the discrete program is run on values *sampled* from the modules; the reward
+  is 1 when the output equals the label; the gradient estimate is
+  `(reward - baseline) * grad log p(samples)`, with a running-mean baseline. Needs no relaxation
+  of the program at all.
+- `fit_es`: separable CMA-ES (pycma with `CMA_diagonal=True`) over the flat vector of trainable
+  weights; the fitness of a candidate is its error rate under the hard (argmax) semantics on a
+  minibatch (or, with `fitness="nll"`, its soft negative log-likelihood). No gradient is taken.
+
+Every function takes explicit settings (`TrainConfig`) and a seed, and returns a history dict
+recorded with the run.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+
+from hylo.neural.hybrid import Data, HybridModel, decide, nll
+from hylo.neural.kinds import shift_images
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 1000
+    batch_size: int = 64
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    augment: bool = True
+    seed: int = 0
+    # REINFORCE
+    baseline_decay: float = 0.9
+    # evolution strategy
+    popsize: int = 0  # 0: pycma's default 4 + 3 ln(n)
+    sigma: float = 0.05
+    es_batch: int = 512
+    fitness: str = "error"  # or "nll"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _transform(cfg: TrainConfig, gen: torch.Generator):
+    return (lambda x: shift_images(x, gen)) if cfg.augment else None
+
+
+def _batch(n: int, size: int, gen: torch.Generator) -> torch.Tensor:
+    """A minibatch of example indices, drawn with replacement."""
+    return torch.randint(0, n, (size,), generator=gen)
+
+
+@torch.no_grad()
+def predict(model: HybridModel, data: Data, chunk: int = 2048) -> torch.Tensor:
+    """Hard-semantics output per example."""
+    model.eval()
+    outs = []
+    for start in range(0, len(data), chunk):
+        part = data.take(torch.arange(start, min(start + chunk, len(data))))
+        outs.append(decide(model(part.values(), "hard"), len(part)))
+    return torch.cat(outs) if outs else torch.zeros(0, dtype=torch.long)
+
+
+def accuracy(model: HybridModel, data: Data) -> float:
+    if len(data) == 0:
+        return 0.0
+    return float((predict(model, data) == data.y.long()).float().mean())
+
+
+@torch.no_grad()
+def mean_nll(model: HybridModel, data: Data) -> float:
+    model.eval()
+    return float(nll(model(data.values(), "soft"), data.y).mean())
+
+
+def fit_gradient(model: HybridModel, data: Data, cfg: TrainConfig) -> dict[str, Any]:
+    params = model.trainable()
+    t0 = time.perf_counter()
+    if not params or cfg.steps <= 0:
+        return {"method": "gradient", "steps": 0, "seconds": 0.0}
+    gen = torch.Generator().manual_seed(cfg.seed)
+    opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    model.train()
+    loss_value = math.nan
+    for _ in range(cfg.steps):
+        part = data.take(_batch(len(data), cfg.batch_size, gen))
+        loss = nll(model(part.values(_transform(cfg, gen)), "soft"), part.y).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        loss_value = float(loss.detach())
+    return {"method": "gradient", "steps": cfg.steps, "final_loss": loss_value,
+            "seconds": time.perf_counter() - t0}
+
+
+def fit_reinforce(model: HybridModel, data: Data, cfg: TrainConfig) -> dict[str, Any]:
+    params = model.trainable()
+    t0 = time.perf_counter()
+    if not params or cfg.steps <= 0:
+        return {"method": "reinforce", "steps": 0, "seconds": 0.0}
+    gen = torch.Generator().manual_seed(cfg.seed)
+    opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    model.train()
+    baseline = None
+    reward_mean = 0.0
+    with torch.random.fork_rng():
+        torch.manual_seed(cfg.seed)
+        for _ in range(cfg.steps):
+            part = data.take(_batch(len(data), cfg.batch_size, gen))
+            out, trace = model.sample(part.values(_transform(cfg, gen)))
+            reward = (decide(out, len(part)) == part.y.long()).float()
+            b = float(reward.mean()) if baseline is None else baseline
+            loss = -((reward - b) * trace.logp).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            reward_mean = float(reward.mean())
+            baseline = reward_mean if baseline is None else (
+                cfg.baseline_decay * baseline + (1 - cfg.baseline_decay) * reward_mean)
+    return {"method": "reinforce", "steps": cfg.steps, "final_reward": reward_mean,
+            "seconds": time.perf_counter() - t0}
+
+
+@torch.no_grad()
+def fit_es(model: HybridModel, data: Data, cfg: TrainConfig) -> dict[str, Any]:
+    """Separable CMA-ES; `cfg.steps` is the number of generations."""
+    import cma
+
+    params = model.trainable()
+    t0 = time.perf_counter()
+    if not params or cfg.steps <= 0:
+        return {"method": "es", "steps": 0, "seconds": 0.0}
+    gen = torch.Generator().manual_seed(cfg.seed)
+    x0 = torch.nn.utils.parameters_to_vector(params).double().numpy()
+    opts = {"CMA_diagonal": True, "seed": cfg.seed + 1, "verbose": -9, "maxiter": cfg.steps}
+    if cfg.popsize:
+        opts["popsize"] = cfg.popsize
+    es = cma.CMAEvolutionStrategy(x0, cfg.sigma, opts)
+    model.eval()
+    evals = 0
+    best = math.inf
+    for _ in range(cfg.steps):
+        part = data.take(_batch(len(data), cfg.es_batch, gen))
+        inputs = part.values(_transform(cfg, gen))
+        candidates = es.ask()
+        scores = []
+        for x in candidates:
+            torch.nn.utils.vector_to_parameters(torch.as_tensor(x, dtype=torch.float32), params)
+            out = model(inputs, "soft" if cfg.fitness == "nll" else "hard")
+            if cfg.fitness == "nll":
+                scores.append(float(nll(out, part.y).mean()))
+            else:
+                scores.append(float((decide(out, len(part)) != part.y.long()).float().mean()))
+        es.tell(candidates, scores)
+        evals += len(candidates)
+        best = min(best, min(scores))
+    mean = torch.as_tensor(es.mean, dtype=torch.float32)
+    torch.nn.utils.vector_to_parameters(mean, params)
+    return {"method": "es", "steps": cfg.steps, "evaluations": evals, "popsize": es.popsize,
+            "dimension": len(x0), "best_minibatch_fitness": best,
+            "seconds": time.perf_counter() - t0}
+
+
+METHODS = {"gradient": fit_gradient, "reinforce": fit_reinforce, "es": fit_es}
+
+
+def fit(model: HybridModel, data: Data, cfg: TrainConfig, method: str = "gradient") -> dict:
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {sorted(METHODS)}")
+    return METHODS[method](model, data, cfg)
