@@ -289,10 +289,14 @@ class Enumerator:
 
     def closure(self, nid: int) -> Closure:
         """The compiled body of node `nid`, built on first use from its children's closures."""
+        if nid >= len(self.closures):
+            self.compile_upto(nid)
+        return self.closures[nid]
+
+    def compile_upto(self, nid: int) -> list[Closure]:
+        """Build the closures of every node up to `nid` (children have smaller ids than their
+        parents, so building in id order always finds the children built); returns the list."""
         closures = self.closures
-        if nid < len(closures):
-            return closures[nid]
-        # Build every node up to nid in id order: children always have smaller ids.
         struct = self.struct
         makers = self.makers_by_code
         for i in range(len(closures), nid + 1):
@@ -304,7 +308,7 @@ class Enumerator:
                 closures.append(var_node(-head - 1))
             else:
                 closures.append(prim_node(makers[head], [closures[c] for c in key[1:]]))
-        return closures[nid]
+        return closures
 
     @property
     def size(self) -> int:

@@ -47,7 +47,6 @@ class EnumerativeSearcher(Searcher):
         limits = budget.limits
         evaluate.start(limits)  # sets step and time limits; each candidate resets the counter
         start_cheap = evaluate.start_cheap
-        closure = en.closure
         deadline = t0 + budget.seconds
         max_candidates = budget.max_candidates
         found: list[tuple[int, int]] = []
@@ -63,8 +62,9 @@ class EnumerativeSearcher(Searcher):
                     break
                 for start in range(0, len(ids), 2048):
                     chunk = ids[start : start + 2048]
+                    closures = en.compile_upto(max(chunk))
                     for nid in chunk:
-                        fn = closure(nid)
+                        fn = closures[nid]
                         start_cheap()
                         try:
                             for env, out in examples:
