@@ -113,7 +113,6 @@ def iter_solve(
                 mp_context=ctx,
                 initializer=_init_worker,
                 initargs=(config,),
-                max_tasks_per_child=16,  # bound memory kept by long-lived workers
             ) as pool:
                 futures = {pool.submit(_run_task, t, budget): t for t in pending}
                 for fut in as_completed(futures):
