@@ -72,8 +72,12 @@ class _NonTerminal:
 
     def _build(self, cost: int) -> None:
         out: list[int] = []
+        out_append = out.append
         en = self.en
         intern = en.intern
+        intern_get = intern.get
+        struct = en.struct
+        struct_append = struct.append
         for j, (pcost, head, maker, children, open_vars) in enumerate(self.prods):
             rem = cost - pcost
             k = len(children)
@@ -87,12 +91,25 @@ class _NonTerminal:
                     key = (head,)
                     nid = intern.get(key)
                     if nid is None:
-                        nid = en.new_node(key, maker)
+                        nid = en.new_node(key)
                     out.append(nid)
                 continue
             if k == 1:
-                combos: Any = ((c,) for c in children[0].get(rem))
-                self._emit(out, head, maker, open_vars, combos)
+                la = children[0].get(rem)
+                if not la:
+                    continue
+                if open_vars:
+                    self._emit(out, head, open_vars, ((x,) for x in la))
+                    continue
+                # Hot path, inlined: intern (head, x) for every child program x.
+                for x in la:
+                    key = (head, x)
+                    nid = intern_get(key)
+                    if nid is None:
+                        nid = len(struct)
+                        intern[key] = nid
+                        struct_append(key)
+                    out_append(nid)
                 continue
             a = children[0]
             a.get(rem - k + 1)
@@ -105,9 +122,21 @@ class _NonTerminal:
                     if r > b.upto:
                         b.get(r)
                     lb = b_buckets.get(r)
-                    if lb:
-                        la = a.buckets[ca]
-                        self._emit(out, head, maker, open_vars, ((x, y) for x in la for y in lb))
+                    if not lb:
+                        continue
+                    la = a.buckets[ca]
+                    if open_vars:
+                        self._emit(out, head, open_vars, ((x, y) for x in la for y in lb))
+                        continue
+                    for x in la:
+                        for y in lb:
+                            key = (head, x, y)
+                            nid = intern_get(key)
+                            if nid is None:
+                                nid = len(struct)
+                                intern[key] = nid
+                                struct_append(key)
+                            out_append(nid)
                 continue
             if k == 3:
                 b, c = children[1], children[2]
@@ -121,19 +150,17 @@ class _NonTerminal:
                         if lc:
                             lb = b.buckets[cb]
                             combos = ((x, y, z) for x in la for y in lb for z in lc)
-                            self._emit(out, head, maker, open_vars, combos)
+                            self._emit(out, head, open_vars, combos)
                 continue
             for split in _splits(rem, k):
                 lists = [ch.get(s) for ch, s in zip(children, split, strict=True)]
                 if all(lists):
-                    self._emit(out, head, maker, open_vars, _product(lists))
+                    self._emit(out, head, open_vars, _product(lists))
         if out:
             self.buckets[cost] = out
             self.nonempty.append(cost)
-            if self.en.on_bucket is not None and self is self.en.root:
-                self.en.on_bucket(cost, out)
 
-    def _emit(self, out: list[int], head: int, maker: Any, open_vars: bool, combos: Any) -> None:
+    def _emit(self, out: list[int], head: int, open_vars: bool, combos: Any) -> None:
         en = self.en
         intern = en.intern
         new_node = en.new_node
@@ -142,7 +169,7 @@ class _NonTerminal:
                 key = (head, *ch)
                 nid = intern.get(key)
                 if nid is None:
-                    nid = new_node(key, maker)
+                    nid = new_node(key)
                 out.append(nid)
             return
         seen = self.seen
@@ -150,7 +177,7 @@ class _NonTerminal:
             key = (head, *ch)
             nid = intern.get(key)
             if nid is None:
-                nid = new_node(key, maker)
+                nid = new_node(key)
             elif nid in seen:
                 continue
             seen.add(nid)
@@ -184,7 +211,7 @@ class _ArrowNonTerminal(_NonTerminal):
             key = (_LAM, b)
             nid = intern.get(key)
             if nid is None:
-                nid = en.new_node(key, None)
+                nid = en.new_node(key)
             out.append(nid)
         self.buckets[cost] = out
         self.nonempty.append(cost)
@@ -260,7 +287,6 @@ class Enumerator:
         self.struct: list[tuple[int, ...]] = []
         self.closures: list[Closure] = []
         self._nts: dict[tuple[Type, tuple[Type, ...]], _NonTerminal] = {}
-        self.on_bucket: Any = None
         out = returns(request)
         if is_arrow(out):
             raise ValueError("request's return type must not be an arrow")
@@ -281,7 +307,7 @@ class Enumerator:
                 nt.__init__(self, tau, env)  # type: ignore[misc]
         return nt
 
-    def new_node(self, key: tuple[int, ...], maker: Any) -> int:
+    def new_node(self, key: tuple[int, ...]) -> int:
         nid = len(self.struct)
         self.intern[key] = nid
         self.struct.append(key)
