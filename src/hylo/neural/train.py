@@ -145,9 +145,13 @@ def fit_es(model: HybridModel, data: Data, cfg: TrainConfig) -> dict[str, Any]:
     model.eval()
     evals = 0
     best = math.inf
+    whole = cfg.es_batch >= len(data)  # then every generation sees the same, whole data set
+    part = data
+    inputs = data.values()
     for _ in range(cfg.steps):
-        part = data.take(_batch(len(data), cfg.es_batch, gen))
-        inputs = part.values(_transform(cfg, gen))
+        if not whole:
+            part = data.take(_batch(len(data), cfg.es_batch, gen))
+            inputs = part.values(_transform(cfg, gen))
         candidates = es.ask()
         scores = []
         for x in candidates:
