@@ -167,7 +167,16 @@ def canonical(t: Type) -> Type:
     mapping: dict[int, int] = {}
     for v in _vars_in_order(t):
         mapping.setdefault(v, len(mapping))
-    return apply(t, {k: TVar(v) for k, v in mapping.items()})
+    return _rename(t, mapping)
+
+
+def _rename(t: Type, mapping: Mapping[int, int]) -> Type:
+    # A renaming, applied once: not `apply`, which would chase 1 -> 0 -> 1 ... through it.
+    if isinstance(t, TVar):
+        return TVar(mapping.get(t.index, t.index))
+    if not t.args:
+        return t
+    return TCon(t.name, tuple(_rename(a, mapping) for a in t.args))
 
 
 def _vars_in_order(t: Type) -> Iterator[int]:
@@ -202,7 +211,9 @@ def show_type(t: Type) -> str:
     return f"{t.name}({', '.join(show_type(a) for a in t.args)})"
 
 
-_TOKEN = re.compile(r"\s*(->|[A-Za-z_][A-Za-z0-9_\-]*|[(),])")
+# A hyphen may join words of a name (`list-of-int`) but never ends one, so `int->int` reads as
+# an arrow.
+_TOKEN = re.compile(r"\s*(->|[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*|[(),])")
 
 
 def parse_type(text: str) -> Type:
