@@ -23,6 +23,7 @@ import bisect
 from collections.abc import Iterator
 from typing import Any
 
+from hylo.core import evaluate
 from hylo.core.dsl import DSL, Primitive
 from hylo.core.evaluate import Closure, compile_program, lam_node, prim_node, var_node
 from hylo.core.grammar import Grammar
@@ -30,6 +31,26 @@ from hylo.core.program import App, Lam, Prim, Program, Var
 from hylo.core.types import Type, arguments, is_arrow, returns
 
 _EMPTY: list[int] = []
+_MISSING = object()
+
+
+class _Failed:
+    """The value of a node whose evaluation failed (raised, or ran out of steps or time)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "FAILED"
+
+
+FAILED: Any = _Failed()
+
+
+def _unfail(v: Any) -> Any:
+    if v is FAILED:
+        raise ValueError("argument failed")
+    return v
+
 _LAM = -1_000_000  # head code of a lambda node; variables are -(index + 1); names are >= 0
 
 
@@ -315,26 +336,62 @@ class Enumerator:
 
     def closure(self, nid: int) -> Closure:
         """The compiled body of node `nid`, built on first use from its children's closures."""
-        if nid >= len(self.closures):
-            self.compile_upto(nid)
-        return self.closures[nid]
-
-    def compile_upto(self, nid: int) -> list[Closure]:
-        """Build the closures of every node up to `nid` (children have smaller ids than their
-        parents, so building in id order always finds the children built); returns the list."""
         closures = self.closures
-        struct = self.struct
-        makers = self.makers_by_code
-        for i in range(len(closures), nid + 1):
-            key = struct[i]
+        if nid >= len(closures):
+            closures.extend([None] * (len(self.struct) - len(closures)))  # type: ignore[list-item]
+        f = closures[nid]
+        if f is None:
+            key = self.struct[nid]
             head = key[0]
             if head == _LAM:
-                closures.append(lam_node(closures[key[1]]))
+                f = lam_node(self.closure(key[1]))
             elif head < 0:
-                closures.append(var_node(-head - 1))
+                f = var_node(-head - 1)
             else:
-                closures.append(prim_node(makers[head], [closures[c] for c in key[1:]]))
-        return closures
+                f = prim_node(self.makers_by_code[head], [self.closure(c) for c in key[1:]])
+            closures[nid] = f
+        return f
+
+    # ------------------------------------------------------------ first-example values
+    def set_first_input(self, env: tuple[Any, ...]) -> None:
+        """Memoise every node's value on one input environment (the task's first example).
+
+        A node's value is its primitive applied to its children's memoised values: one call per
+        new program, instead of evaluating the whole tree. Only nodes whose free variables are
+        the inputs are ever asked for (children of input-level nodes are input-level, lambdas
+        aside, which are evaluated through their closures), so hash-consing is harmless here.
+        """
+        self._env0 = env
+        self._val0: list[Any] = []
+
+    def value0(self, nid: int) -> Any:
+        """Value of node `nid` on the first input, or FAILED if evaluating it fails."""
+        val0 = self._val0
+        if nid >= len(val0):
+            val0.extend([_MISSING] * (len(self.struct) - len(val0)))
+        v = val0[nid]
+        if v is not _MISSING:
+            return v
+        key = self.struct[nid]
+        head = key[0]
+        evaluate.start_cheap()
+        try:
+            if head == _LAM or len(key) == 1:
+                v = self.closure(nid)(self._env0)
+            else:
+                prim = self.makers_by_code[head]
+                args = [val0[c] if val0[c] is not _MISSING else self.value0(c) for c in key[1:]]
+                if prim.lazy:
+                    v = prim.impl(*[(lambda a=a: _unfail(a)) for a in args])
+                elif FAILED in args:
+                    v = FAILED
+                else:
+                    evaluate.start_cheap()
+                    v = prim.impl(*args)
+        except Exception:  # the program raises or exhausts its limits on this input
+            v = FAILED
+        val0[nid] = v
+        return v
 
     @property
     def size(self) -> int:

@@ -13,7 +13,7 @@ from hylo.core.program import Program
 from hylo.core.task import Task
 from hylo.core.types import Type
 from hylo.search.base import Budget, Searcher, SearchResult
-from hylo.search.enumerate import Enumerator
+from hylo.search.enumerate import FAILED, Enumerator
 
 
 class EnumerativeSearcher(Searcher):
@@ -44,6 +44,14 @@ class EnumerativeSearcher(Searcher):
             result.stopped = f"error: {e}"
             return result
         examples = [(input_env(ex.inputs), ex.output) for ex in task.examples]
+        if not examples:
+            result.stopped = "error: task has no examples"
+            return result
+        en.set_first_input(examples[0][0])
+        out0 = examples[0][1]
+        rest = examples[1:]
+        value0 = en.value0
+        closure = en.closure
         limits = budget.limits
         evaluate.start(limits)  # sets step and time limits; each candidate resets the counter
         start_cheap = evaluate.start_cheap
@@ -62,12 +70,15 @@ class EnumerativeSearcher(Searcher):
                     break
                 for start in range(0, len(ids), 2048):
                     chunk = ids[start : start + 2048]
-                    closures = en.compile_upto(max(chunk))
                     for nid in chunk:
-                        fn = closures[nid]
+                        # Memoised value on the first example: one primitive call per program.
+                        v = value0(nid)
+                        if v is FAILED or v != out0:
+                            continue
+                        fn = closure(nid)
                         start_cheap()
                         try:
-                            for env, out in examples:
+                            for env, out in rest:
                                 if fn(env) != out:
                                     break
                             else:
