@@ -259,17 +259,19 @@ def parse(text: str, inventions: Mapping[str, Program] | None = None) -> Program
                 close()
                 return Lam(body)
             if pos < len(tokens) and tokens[pos] == "??":
-                pos += 1
-                if pos < len(tokens) and tokens[pos].startswith('"'):
+                nxt = tokens[pos + 1] if pos + 1 < len(tokens) else ""
+                if nxt.startswith('"'):
                     try:
-                        t = parse_type(tokens[pos][1:-1])
+                        t = parse_type(nxt[1:-1])
                     except TypeParseError as e:
                         raise ParseError(str(e)) from e
-                    pos += 1
+                    pos += 2
                     close()
                     return Hole(t)
-                close()
-                return Hole()
+                if nxt == ")":
+                    pos += 2
+                    return Hole()
+                # Otherwise `(?? x ...)` applies an untyped hole: read on as an application.
             head = expr()
             args = []
             while pos < len(tokens) and tokens[pos] != ")":
@@ -288,7 +290,7 @@ def parse(text: str, inventions: Mapping[str, Program] | None = None) -> Program
 
     def atom(tok: str) -> Program:
         if tok.startswith("$"):
-            if not tok[1:].isdigit():
+            if not (tok[1:].isascii() and tok[1:].isdigit()):  # `$²` is a digit to isdigit()
                 raise ParseError(f"bad variable {tok!r} in {text!r}")
             return Var(int(tok[1:]))
         if tok == "??":
