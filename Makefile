@@ -26,6 +26,7 @@ lint: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy src/hylo/core
 	$(BIN)/python -m pytest
 
 clean:

@@ -222,7 +222,7 @@ _SYMBOL = re.compile(r"[^\s()\"$]\S*|\$\d+")
 
 
 def tokenize(text: str) -> list[str]:
-    tokens = []
+    tokens: list[str] = []
     pos = 0
     while True:
         while pos < len(text) and text[pos].isspace():
