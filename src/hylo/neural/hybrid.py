@@ -348,10 +348,12 @@ class CompileOptions:
 
 def compile_program(program: Program, request: Type, resolve: Resolver | None = None,
                     options: CompileOptions | None = None,
-                    preloaded: Mapping[str, nn.Module] | None = None) -> HybridModel:
+                    preloaded: Mapping[str, nn.Module] | None = None,
+                    share_frozen: bool = False) -> HybridModel:
     """Build the hybrid model of `program`. `resolve(name, version)` returns a library module's
     `(kind, spec, safetensors weights)`; `preloaded` maps a library text to a module already
-    built from it (it is copied, so training one model never changes another)."""
+    built from it. A preloaded module is copied (so training one model never changes another),
+    except that with `share_frozen` a frozen one is shared as it is."""
     options = options or CompileOptions()
     slots: dict[str, ModuleSlot] = {}
     modules: dict[str, nn.Module] = {}
@@ -365,7 +367,10 @@ def compile_program(program: Program, request: Type, resolve: Resolver | None = 
             if resolve is None:
                 raise ValueError(f"{text} needs a library to resolve it")
             kind, spec, weights = resolve(ref.name, ref.version)
-            if preloaded is not None and text in preloaded:
+            given = preloaded is not None and text in preloaded
+            if given and share_frozen and not options.finetune:
+                module = preloaded[text]
+            elif given:
                 module = kinds.build(kind, spec)
                 module.load_state_dict(preloaded[text].state_dict())
             else:

@@ -91,6 +91,8 @@ def fit_gradient(model: HybridModel, data: Data, cfg: TrainConfig) -> dict[str, 
     for _ in range(cfg.steps):
         part = data.take(_batch(len(data), cfg.batch_size, gen))
         loss = nll(model(part.values(_transform(cfg, gen)), "soft"), part.y).mean()
+        if not loss.requires_grad:  # the output does not depend on the trainable weights
+            break
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -117,6 +119,8 @@ def fit_reinforce(model: HybridModel, data: Data, cfg: TrainConfig) -> dict[str,
             reward = (decide(out, len(part)) == part.y.long()).float()
             b = float(reward.mean()) if baseline is None else baseline
             loss = -((reward - b) * trace.logp).mean()
+            if not loss.requires_grad:  # nothing was sampled from a trainable module
+                break
             opt.zero_grad()
             loss.backward()
             opt.step()

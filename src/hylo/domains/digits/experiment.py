@@ -1,0 +1,487 @@
+"""Learning and benchmarking the digits sequence: search, training, the library, the baseline.
+
+This is the digits domain's learning side; it reaches torch only through `hylo.neural`.
+
+- `solve(task, library, config)` searches hybrid programs for one task (library modules, fresh
+  holes, algorithmic primitives), trains the winner, and measures it on the task's test split.
+- `learn(store, ...)` solves the sequence in order; a module that a task trains goes into the
+  library, so later tasks find it (`nn:classify@v1`).
+- `bench(store, budgets, ...)` reports, per task and budget, the test accuracy of hylo (with the
+  library's `classify` module for tasks 2-5) beside the standalone baseline, plus the sum-of-two
+  experiment on the full split and the gradient / REINFORCE / ES comparison.
+
+Which library modules a digits task may use: only modules whose provenance says they were trained
+on the digits domain with the same image split seed, so that no test image was ever seen in
+training. Modules trained inside `bench` cells are measured, never written to the library.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from hylo.core.program import Prim, Program, show, size, walk
+from hylo.core.types import Type, show_type
+from hylo.domains.digits import NAME, data, dsl
+from hylo.domains.digits.tasks import SEQUENCE, DigitsTask, Examples, make_task
+from hylo.neural import kinds as nkinds
+from hylo.neural.baseline import baseline_accuracy, fit_baseline
+from hylo.neural.hybrid import CompileOptions, Data, compile_program, neural_names
+from hylo.neural.names import KIND_TYPES, fresh_name, library_name, parse_name
+from hylo.neural.search import SearchConfig, SearchResult, search
+from hylo.neural.train import TrainConfig, accuracy, fit
+
+#: `progress(message, done)`: `done` is True when one unit of work (a task, a bench cell, one
+#: training method) has finished; other calls only describe what is going on.
+Progress = Callable[[str, bool], None]
+
+#: Bump when the JSON report changes shape; docs/digits.md documents each field.
+REPORT_VERSION = 1
+
+
+@dataclass
+class DigitsConfig:
+    seed: int = 0
+    val_fraction: float = 0.2
+    n_test: int = 1000
+    search: SearchConfig = field(default_factory=SearchConfig)
+    baseline: TrainConfig = field(default_factory=lambda: TrainConfig(steps=1000))
+    library_steps: int = 1500  # training of the classify module from task 1 on the full split
+
+    def as_dict(self) -> dict[str, Any]:
+        s = self.search
+        return {"seed": self.seed, "val_fraction": self.val_fraction, "n_test": self.n_test,
+                "search": {"max_size": s.max_size, "max_trainable": s.max_trainable,
+                           "finetune_top": s.finetune_top, "eta": s.eta,
+                           "min_steps": s.min_steps, "final_steps": s.final_steps,
+                           "train": s.train.as_dict()},
+                "baseline": self.baseline.as_dict(), "library_steps": self.library_steps}
+
+
+def quick_config(seed: int = 0) -> DigitsConfig:
+    """A tiny configuration for tests: everything runs, nothing is trained for long."""
+    tc = TrainConfig(steps=30, batch_size=16, seed=seed)
+    return DigitsConfig(seed=seed, n_test=60,
+                        search=SearchConfig(max_size=7, max_trainable=2, finetune_top=1,
+                                            min_steps=4, final_steps=20, train=tc, seed=seed,
+                                            fresh_specs={"classify": {"arch": "mlp",
+                                                                      "hidden": 16}}),
+                        baseline=replace(tc, steps=20), library_steps=40)
+
+
+# ----------------------------------------------------------------------------- data
+def to_data(task: DigitsTask, ex: Examples) -> Data:
+    imgs = data.images()
+    if task.spec.is_list:
+        return Data.from_arrays(task.request, [(imgs[ex.images.clip(0)], ex.images >= 0)],
+                                ex.labels)
+    return Data.from_arrays(task.request, [(imgs[ex.images], None)], ex.labels)
+
+
+def split_val(ex: Examples, fraction: float, seed: int) -> tuple[Examples, Examples]:
+    """A deterministic validation split of a task's labelled examples (at least one each side
+    when there are two or more)."""
+    n = len(ex)
+    n_val = min(max(1, int(round(n * fraction))), n - 1) if n >= 2 else 0
+    order = np.random.default_rng([seed, 0xA1]).permutation(n)
+    val, train = order[:n_val], order[n_val:]
+    return (Examples(ex.images[train], ex.labels[train]),
+            Examples(ex.images[val], ex.labels[val]))
+
+
+def _classes(task: DigitsTask) -> int:
+    hi = task.spec.lengths[1]
+    return {"classify": 10, "sum": 9 * hi + 1, "count": hi + 1, "sorted": 2, "max": 10}[task.name]
+
+
+def _fingerprint(ex: Examples) -> str:
+    return hashlib.sha256(np.ascontiguousarray(ex.images).tobytes()).hexdigest()[:16]
+
+
+# ----------------------------------------------------------------------------- library
+class DigitsLibrary:
+    """The store as the digits domain sees it: usable modules, resolved once and cached."""
+
+    def __init__(self, store: Any, seed: int):
+        self.store = store
+        self.seed = seed
+        self._built: dict[str, Any] = {}
+        self._records: dict[tuple[str, int], Any] = {}
+
+    def usable(self) -> dict[str, Type]:
+        """`nn:<name>@v<k>` -> type, for the latest usable version of each module name."""
+        latest: dict[str, Any] = {}
+        for rec in self.store.modules():
+            prov = rec.provenance or {}
+            if prov.get("domain") != NAME or prov.get("split_seed") != self.seed:
+                continue
+            if rec.kind not in KIND_TYPES:
+                continue
+            if rec.name not in latest or rec.version > latest[rec.name].version:
+                latest[rec.name] = rec
+        return {library_name(r.name, r.version): KIND_TYPES[r.kind] for r in latest.values()}
+
+    def record(self, name: str, version: int) -> Any:
+        key = (name, version)
+        if key not in self._records:
+            self._records[key] = self.store.get_module(name, version)
+        return self._records[key]
+
+    def resolve(self, name: str, version: int) -> tuple[str, dict, bytes]:
+        rec = self.record(name, version)
+        return rec.kind, rec.spec, rec.weights
+
+    def modules(self) -> dict[str, Any]:
+        for text in self.usable():
+            if text not in self._built:
+                ref = parse_name(text)
+                kind, spec, weights = self.resolve(ref.name, ref.version)
+                self._built[text] = nkinds.from_bytes(kind, spec, weights)
+        return dict(self._built)
+
+    def save(self, name: str, kind: str, spec: dict, module: Any, metrics: dict,
+             provenance: dict) -> int:
+        prov = {"domain": NAME, "split_seed": self.seed, **provenance}
+        return self.store.put_module(name, kind, spec, nkinds.to_bytes(module), metrics, prov)
+
+
+def primitives_for(library: DigitsLibrary | None) -> dict[str, Type]:
+    prims = {n: p.type for n, p in dsl().primitives.items()}
+    for kind, t in KIND_TYPES.items():
+        prims[fresh_name(kind)] = t
+    if library is not None:
+        prims.update(library.usable())
+    return prims
+
+
+def description_length(program: Program, n_primitives: int) -> float:
+    """Bits to write the program under a uniform choice among the primitives and variables at
+    each node: a simple, stated code length (the grammar of `core` may refine it)."""
+    return size(program) * math.log2(max(2, n_primitives + 1))
+
+
+# ----------------------------------------------------------------------------- solving
+@dataclass
+class Solved:
+    task: DigitsTask
+    result: SearchResult
+    program: str  # final text (fresh modules renamed once saved to the library)
+    test_accuracy: float
+    val_accuracy: float
+    seconds: float
+    description_length: float
+    digit_accuracy: float | None = None  # for a classify module: accuracy on test images
+    saved: list[str] = field(default_factory=list)
+
+
+def digit_accuracy(module: Any, seed: int) -> float:
+    """A classify module's accuracy on the test images of split `seed`."""
+    import torch
+
+    sp = data.split(seed)
+    x = torch.as_tensor(data.images()[sp.test])
+    y = torch.as_tensor(data.labels()[sp.test])
+    with torch.no_grad():
+        module.eval()
+        return float((module(x).argmax(-1) == y).float().mean())
+
+
+def solve(task: DigitsTask, library: DigitsLibrary | None, cfg: DigitsConfig,
+          progress: Progress | None = None) -> Solved:
+    """Search, train and test one task. Nothing is written to the store here."""
+    t0 = time.perf_counter()
+    train_ex, val_ex = split_val(task.train, cfg.val_fraction, cfg.seed)
+    prims = primitives_for(library)
+    scfg = replace(cfg.search, seed=cfg.seed)
+    res = search(task.request, to_data(task, train_ex), to_data(task, val_ex), prims,
+                 resolve=library.resolve if library else None,
+                 library=library.modules() if library else None, cfg=scfg,
+                 progress=(lambda msg, _f: progress(f"{task.name}: {msg}", False))
+                 if progress else None)
+    test = accuracy(res.model, to_data(task, task.test))
+    digit = None
+    for text, slot in res.model.slots.items():
+        if slot.kind == "classify" and not slot.frozen and slot.spec["classes"] == 10:
+            digit = digit_accuracy(res.model.net(text), cfg.seed)
+    return Solved(task, res, res.text, test, res.val_accuracy, time.perf_counter() - t0,
+                  description_length(res.program, len(prims)), digit)
+
+
+def _rename(program: Program, mapping: dict[str, str]) -> Program:
+    from hylo.core.program import App, Lam
+
+    def go(p: Program) -> Program:
+        if isinstance(p, Prim) and p.name in mapping:
+            return Prim(mapping[p.name])
+        if isinstance(p, App):
+            return App(go(p.f), go(p.x))
+        if isinstance(p, Lam):
+            return Lam(go(p.body))
+        return p
+
+    return go(program)
+
+
+def save_modules(solved: Solved, library: DigitsLibrary, run_id: int | None) -> str:
+    """Put every module the solution trained (fresh holes, fine-tuned library modules) into the
+    library as a new version; return the program text that refers to them."""
+    model = solved.result.model
+    mapping: dict[str, str] = {}
+    for text in neural_names(solved.result.program):
+        slot = model.slots[text]
+        if slot.frozen:
+            continue
+        ref = parse_name(text)
+        name = ref.kind if ref.fresh else ref.name
+        metrics = {"task": solved.task.name, "test_accuracy": solved.test_accuracy,
+                   "val_accuracy": solved.val_accuracy}
+        if solved.digit_accuracy is not None:
+            metrics["digit_accuracy"] = solved.digit_accuracy
+        provenance = {"task": solved.task.name, "budget": solved.task.budget,
+                      "program": solved.program, "run_id": run_id, "method": "gradient",
+                      "trained_on": {"part": "train", "examples": len(solved.task.train),
+                                     "fingerprint": _fingerprint(solved.task.train)},
+                      "parent": None if ref.fresh else text}
+        version = library.save(name, slot.kind, slot.spec, model.net(text), metrics, provenance)
+        mapping[text] = library_name(name, version)
+        solved.saved.append(mapping[text])
+    solved.program = show(_rename(solved.result.program, mapping))
+    return solved.program
+
+
+def _record(store: Any, run_id: int, solved: Solved, key: str) -> None:
+    store.put_task(key, NAME, show_type(solved.task.request), solved.task.train.records())
+    store.add_solution(run_id, key, solved.program, solved.description_length, solved.seconds,
+                       solved.result.candidates, domain=NAME)
+
+
+def task_key(task: DigitsTask) -> str:
+    budget = "full" if task.budget is None else str(task.budget)
+    lo, hi = task.spec.lengths
+    return f"digits/{task.name}/len{lo}-{hi}/b{budget}/s{task.seed}"
+
+
+# ----------------------------------------------------------------------------- learn
+def learn(store: Any, budget: int | None = 100, seed: int = 0, classify_budget: int | None = None,
+          cfg: DigitsConfig | None = None, progress: Progress | None = None) -> dict[str, Any]:
+    """Solve the sequence in order; what a task trains goes into the library for the next."""
+    cfg = cfg or DigitsConfig(seed=seed)
+    cfg = replace(cfg, seed=seed)
+    library = DigitsLibrary(store, seed)
+    config = {"domain": NAME, "budget": budget, "classify_budget": classify_budget,
+              **cfg.as_dict()}
+    run_id = store.start_run("learn-digits", config)
+    rows = []
+    t0 = time.perf_counter()
+    try:
+        for spec in SEQUENCE:
+            b = classify_budget if spec.name == "classify" else budget
+            task = make_task(spec.name, b, seed, cfg.n_test)
+            before = sorted(library.usable())
+            solved = solve(task, library, cfg, progress)
+            with store.transaction():
+                save_modules(solved, library, run_id)
+                _record(store, run_id, solved, task_key(task))
+            rows.append(_row(solved, library_before=before))
+            if progress:
+                progress(f"{task.name}: {solved.program}  test {solved.test_accuracy:.3f}", True)
+    except BaseException:
+        store.finish_run(run_id, {"tasks": rows}, status="failed")
+        raise
+    summary = {"tasks": rows, "wall_seconds": time.perf_counter() - t0}
+    store.finish_run(run_id, summary)
+    return {"run_id": run_id, **summary}
+
+
+def _row(solved: Solved, **extra: Any) -> dict[str, Any]:
+    row = {"name": solved.task.name, "budget": solved.task.budget, "program": solved.program,
+           "test_accuracy": solved.test_accuracy, "val_accuracy": solved.val_accuracy,
+           "seconds": solved.seconds, "candidates": solved.result.candidates,
+           "trained_candidates": solved.result.trained,
+           "description_length": solved.description_length, "saved_modules": solved.saved}
+    if solved.digit_accuracy is not None:
+        row["digit_accuracy"] = solved.digit_accuracy
+    row.update(extra)
+    return row
+
+
+# ----------------------------------------------------------------------------- bench
+def run_baseline(task: DigitsTask, cfg: DigitsConfig) -> tuple[float, float, str]:
+    """Test accuracy, seconds and head of the standalone baseline on the task's full budget."""
+    head = "none" if not task.spec.is_list else ("lstm" if task.name == "sorted" else "sumpool")
+    res = fit_baseline(to_data(task, task.train), _classes(task), head,
+                       replace(cfg.baseline, seed=cfg.seed))
+    return baseline_accuracy(res.model, to_data(task, task.test)), res.seconds, head
+
+
+def ensure_classify_module(store: Any, cfg: DigitsConfig, run_id: int,
+                           progress: Progress | None = None) -> dict[str, Any]:
+    """The library's classify module for this split: reused if present, else trained on task 1
+    with the full training split and stored."""
+    library = DigitsLibrary(store, cfg.seed)
+    for text in library.usable():
+        ref = parse_name(text)
+        rec = library.record(ref.name, ref.version)
+        if rec.kind == "classify":
+            module = library.modules()[text]
+            return {"module": text, "reused": True, "digit_accuracy":
+                    digit_accuracy(module, cfg.seed), "seconds": 0.0,
+                    "trained_on": rec.provenance.get("trained_on")}
+    if progress:
+        progress("library: training classify on task 1 (full split)", False)
+    t0 = time.perf_counter()
+    task = make_task("classify", None, cfg.seed, cfg.n_test)
+    program = compile_program(
+        _parse(f"(lam ({fresh_name('classify')} $0))"), task.request,
+        options=CompileOptions(fresh_specs=cfg.search.fresh_specs, seed=cfg.seed))
+    fit(program, to_data(task, task.train),
+        replace(cfg.search.train, steps=cfg.library_steps, seed=cfg.seed))
+    test = accuracy(program, to_data(task, task.test))
+    solved_text = f"(lam ({fresh_name('classify')} $0))"
+    slot = program.slots[fresh_name("classify")]
+    version = library.save(
+        "classify", "classify", slot.spec, program.net(fresh_name("classify")),
+        {"task": "classify", "test_accuracy": test, "digit_accuracy": test},
+        {"task": "classify", "budget": None, "program": solved_text, "run_id": run_id,
+         "method": "gradient", "parent": None,
+         "trained_on": {"part": "train", "examples": len(task.train),
+                        "fingerprint": _fingerprint(task.train)}})
+    return {"module": library_name("classify", version), "reused": False,
+            "digit_accuracy": test, "seconds": time.perf_counter() - t0,
+            "trained_on": {"part": "train", "examples": len(task.train)}}
+
+
+def _parse(text: str) -> Program:
+    from hylo.core.program import parse
+
+    return parse(text)
+
+
+def compare_methods(cfg: DigitsConfig, es_generations: int = 1500, reinforce_steps: int = 4000,
+                    gradient_steps: int = 1500, tasks: tuple[str, ...] = ("classify", "sum2"),
+                    progress: Progress | None = None) -> list[dict[str, Any]]:
+    """Gradient vs REINFORCE vs separable CMA-ES on the same program, module and data.
+
+    The module is a linear classifier (650 weights) so that an evolution strategy over all its
+    weights is feasible; images are not augmented, so every method sees the same data."""
+    rows = []
+    spec = {"arch": "linear"}
+    for name in tasks:
+        if name == "classify":
+            task = make_task("classify", None, cfg.seed, cfg.n_test)
+            text = f"(lam ({fresh_name('classify')} $0))"
+        else:
+            task = make_task("sum", None, cfg.seed, cfg.n_test, lengths=(2, 2))
+            text = f"(lam (sum (map {fresh_name('classify')} $0)))"
+        train, test = to_data(task, task.train), to_data(task, task.test)
+        base = TrainConfig(augment=False, seed=cfg.seed, lr=1e-2)
+        plans = [
+            ("gradient", replace(base, steps=gradient_steps), {}),
+            ("reinforce", replace(base, steps=reinforce_steps, batch_size=128), {}),
+            ("es", replace(base, steps=es_generations, sigma=0.1, es_batch=4096,
+                           fitness="nll"), {"fitness": "nll"}),
+        ]
+        for method, tc, extra in plans:
+            if progress:
+                progress(f"methods: {name} by {method}", False)
+            model = compile_program(_parse(text), task.request,
+                                    options=CompileOptions(fresh_specs={"classify": spec},
+                                                           seed=cfg.seed))
+            hist = fit(model, train, tc, method)
+            if progress:
+                progress(f"methods: {name} by {method} done", True)
+            rows.append({"task": "sum2_full" if name == "sum2" else "classify_full",
+                         "program": text, "module": "classify linear (650 weights)",
+                         "method": method, "test_accuracy": accuracy(model, test),
+                         "seconds": hist["seconds"], "steps": hist["steps"],
+                         "evaluations": hist.get("evaluations"), **extra})
+    by_task: dict[str, float] = {r["task"]: r["test_accuracy"] for r in rows
+                                 if r["method"] == "gradient"}
+    for r in rows:
+        r["gap_to_gradient"] = by_task[r["task"]] - r["test_accuracy"]
+    return rows
+
+
+def bench_units(budgets: list[int], n_tasks: int = len(SEQUENCE), sum2_full: bool = True,
+                methods: bool = True, n_method_rows: int = 6) -> int:
+    """How many times `bench` reports a finished unit (for progress bars)."""
+    return 1 + len(budgets) * n_tasks + int(sum2_full) + (n_method_rows if methods else 0)
+
+
+def bench(store: Any, budgets: list[int], cfg: DigitsConfig | None = None,
+          tasks: tuple[str, ...] = tuple(s.name for s in SEQUENCE), sum2_full: bool = True,
+          methods: bool = True, methods_kwargs: dict[str, Any] | None = None,
+          progress: Progress | None = None) -> dict[str, Any]:
+    """The digits benchmark: see docs/digits.md for the report's fields."""
+    import torch
+
+    cfg = cfg or DigitsConfig()
+    t0 = time.perf_counter()
+    run_id = store.start_run("bench-digits", {"domain": NAME, "budgets": budgets,
+                                              **cfg.as_dict()})
+    try:
+        lib_info = ensure_classify_module(store, cfg, run_id, progress)
+        if progress:
+            progress(f"library module {lib_info['module']}", True)
+        library = DigitsLibrary(store, cfg.seed)
+        rows = []
+        for budget in budgets:
+            for name in tasks:
+                task = make_task(name, budget, cfg.seed, cfg.n_test)
+                # task 1 is the start of the sequence: it is solved without the library
+                # (whose classify module was trained on task 1 itself)
+                solved = solve(task, None if name == "classify" else library, cfg, progress)
+                _record(store, run_id, solved, task_key(task))
+                base_acc, base_s, head = run_baseline(task, cfg)
+                rows.append({"name": name, "budget": budget, "hylo_accuracy":
+                             solved.test_accuracy, "baseline_accuracy": base_acc,
+                             "seconds": solved.seconds, "baseline_seconds": base_s,
+                             "baseline_head": head, "program": solved.program,
+                             "val_accuracy": solved.val_accuracy,
+                             "candidates": solved.result.candidates,
+                             "uses_library": used_library(solved.program),
+                             "n_test": len(task.test)})
+                if progress:
+                    progress(f"b={budget} {name}: hylo {solved.test_accuracy:.3f} "
+                             f"baseline {base_acc:.3f}", True)
+        report: dict[str, Any] = {
+            "suite": "digits", "version": REPORT_VERSION, "seed": cfg.seed,
+            "budgets": budgets, "library_module": lib_info, "tasks": rows,
+        }
+        if sum2_full:
+            task = make_task("sum", None, cfg.seed, cfg.n_test, lengths=(2, 2))
+            solved = solve(task, None, cfg, progress)
+            _record(store, run_id, solved, task_key(task))
+            base_acc, base_s, head = run_baseline(task, cfg)
+            report["sum2_full"] = {"budget": len(task.train), "hylo_accuracy":
+                                   solved.test_accuracy, "baseline_accuracy": base_acc,
+                                   "program": solved.program, "seconds": solved.seconds,
+                                   "baseline_seconds": base_s, "digit_accuracy":
+                                   solved.digit_accuracy, "uses_library": False,
+                                   "n_test": len(task.test)}
+            if progress:
+                progress(f"sum2 full: hylo {solved.test_accuracy:.3f} "
+                         f"baseline {base_acc:.3f}", True)
+        if methods:
+            report["training_methods"] = compare_methods(cfg, progress=progress,
+                                                         **(methods_kwargs or {}))
+        report["wall_seconds"] = time.perf_counter() - t0
+        report["threads"] = torch.get_num_threads()
+    except BaseException:
+        store.finish_run(run_id, {}, status="failed")
+        raise
+    store.finish_run(run_id, {k: v for k, v in report.items() if k != "tasks"} |
+                     {"tasks": rows})
+    report["run_id"] = run_id
+    return report
+
+
+def used_library(program: str) -> bool:
+    return any(isinstance(q, Prim) and q.name.startswith("nn:") and "@v" in q.name
+               for q in walk(_parse(program)))
