@@ -22,10 +22,10 @@ run: $(STAMP)
 	$(BIN)/hylo bench lists --split test --timeout 5 --library hylo.db
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests $(wildcard benchmarks)
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests $(wildcard benchmarks)
 	$(BIN)/mypy src/hylo/core
 	$(BIN)/python -m pytest
 
