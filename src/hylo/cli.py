@@ -168,7 +168,8 @@ def bench(
     if suite == "digits":
         from hylo.cli_digits import bench_digits
 
-        bench_digits(budgets=budgets, json_path=json_path, library=library, seed=seed)
+        _call_command(bench_digits, budgets=budgets, json_path=json_path, library=library,
+                      seed=seed)
         return
     domain = _domain(DEFAULT_DOMAIN if suite in ("lists",) else domain_name)
     if suite in domain.suites:
@@ -279,6 +280,24 @@ def _bench_tasks(
         out = {**summary, "tasks": [r.to_json() for r in ordered]}
         json_path.write_text(json.dumps(out, indent=2))
         err.print(f"wrote {json_path}")
+
+
+def _call_command(fn, **given):  # type: ignore[no-untyped-def]
+    """Call a typer command function directly: options not given take their declared defaults
+    (a bare call would pass typer's OptionInfo objects instead)."""
+    import inspect
+
+    from typer.models import ParameterInfo
+
+    kwargs = {}
+    for name, param in inspect.signature(fn).parameters.items():
+        if name in given:
+            kwargs[name] = given[name]
+        elif isinstance(param.default, ParameterInfo):
+            kwargs[name] = param.default.default
+        else:
+            kwargs[name] = param.default
+    return fn(**kwargs)
 
 
 def _examples_json(t: Task) -> list:
