@@ -1,0 +1,391 @@
+"""The wake-sleep loop over a domain's training split, checkpointed in the library store.
+
+One iteration `i`:
+
+1. **sleep** (skipped at the very first iteration, whose frontiers are empty): compress the
+   frontiers into new abstractions (`hylo.learn.compress`), rewrite them, and refit the grammar's
+   weights (`hylo.learn.refit`). This gives the library `G_i` of iteration `i`.
+2. **wake**: search the training tasks under `G_i` (a process pool, `hylo.search.parallel`);
+   tasks not solved yet get `train_timeout(i)`, tasks already solved are searched again with the
+   short `resolve_timeout` (their new, library-using solutions are what the next sleep builds
+   on; if the search misses, the old solutions stay). The best `keep` solutions per task make
+   its frontier.
+3. **test**: search the held-out test split under `G_i`, at `test_timeout` (the benchmark's
+   per-task timeout) at the first and the last iteration and at `probe_timeout` in between (0
+   skips the test there). Test tasks never feed the frontiers.
+4. **checkpoint**: one store transaction writes the iteration's attempts and solutions, the new
+   abstractions (with provenance), the grammar `G_i`, the frontiers, and the iteration's metrics.
+
+A killed process loses at most the iteration in progress: nothing of it is written before step 4,
+and the next `learn` on the same library resumes after the last finished iteration, from exactly
+the library and frontiers that iteration checkpointed. Iterations are numbered across the
+library: a new run on a library that already learned continues the numbering.
+
+So `load_grammar(store, dsl, domain)` gives the library the last iteration tested, and
+`load_grammar(store, dsl, domain, iteration=i)` the one iteration `i` searched with.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from hylo.core.grammar import Grammar, NotDerivable
+from hylo.core.program import show
+from hylo.core.task import Task
+from hylo.core.types import show_type
+from hylo.learn.compress import CompressConfig, sleep_abstraction
+from hylo.learn.frontier import Frontiers
+from hylo.learn.refit import RefitConfig, frontier_weights, refit
+from hylo.library.grammar_store import load_grammar, save_grammar, save_invention
+from hylo.library.store import Store, open_store
+from hylo.search.base import Budget, SearchResult
+
+RUN_KIND = "learn"
+LIBRARY_ITERATION_KEY = "library:iteration"  # set by an import: the iteration its grammar has
+
+
+@dataclass(frozen=True)
+class LearnConfig:
+    """Everything a learning run depends on; stored with the run and reused on resume."""
+
+    domain: str = "lists"
+    suite: str = "lists"
+    iterations: int = 10
+    workers: int = 2
+    test_timeout: float = 20.0
+    probe_timeout: float = 5.0
+    train_timeouts: tuple[float, ...] = (5.0, 5.0, 10.0)
+    resolve_timeout: float = 1.0
+    keep: int = 3
+    search_keep: int = 3
+    max_lambda_depth: int = 2
+    train_limit: int | None = None  # use only the first N training tasks (tests, quick runs)
+    test_limit: int | None = None
+    compress: CompressConfig = field(default_factory=CompressConfig)
+    refit: RefitConfig = field(default_factory=RefitConfig)
+
+    def train_timeout(self, i: int) -> float:
+        ts = self.train_timeouts
+        return ts[min(i, len(ts) - 1)] if ts else self.test_timeout
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["train_timeouts"] = list(self.train_timeouts)
+        return d
+
+    @classmethod
+    def from_json(cls, data: dict) -> LearnConfig:
+        known = {f.name for f in fields(cls)}
+        d = {k: v for k, v in data.items() if k in known}
+        if "compress" in d:
+            d["compress"] = CompressConfig(**d["compress"])
+        if "refit" in d:
+            d["refit"] = RefitConfig(**d["refit"])
+        if "train_timeouts" in d:
+            d["train_timeouts"] = tuple(d["train_timeouts"])
+        return cls(**d)
+
+
+class Reporter:
+    """Progress callbacks (the CLI draws rich progress bars with them); all optional."""
+
+    def phase(self, name: str, total: int) -> None: ...
+
+    def advance(self, result: SearchResult | None = None) -> None: ...
+
+    def message(self, text: str) -> None: ...
+
+
+def frontier_key(domain: str) -> str:
+    return f"learn:{domain}:frontiers"
+
+
+@dataclass
+class _State:
+    run_id: int
+    start: int  # first iteration of this run
+    next: int  # next iteration to do
+    grammar: Grammar
+    frontiers: Frontiers
+
+
+def learn(
+    library: str | Path | Store | None,
+    config: LearnConfig = LearnConfig(),
+    reporter: Reporter | None = None,
+    stop_after: int | None = None,
+) -> dict:
+    """Run (or resume) the loop; returns a summary. `stop_after` ends after that many iterations
+    of this call (the run stays resumable)."""
+    reporter = reporter or Reporter()
+    store = open_store(library)
+    own = not isinstance(library, Store)
+    try:
+        return _learn(store, config, reporter, stop_after)
+    finally:
+        if own:
+            store.close()
+
+
+def _tasks(config: LearnConfig) -> tuple[Any, list[Task], list[Task]]:
+    from hylo.domains import get_domain
+
+    domain = get_domain(config.domain)
+    tasks = domain.suites[config.suite]()
+    if domain.split is None:
+        raise ValueError(f"domain {config.domain!r} has no train/test split")
+    train, test = domain.split(tasks)
+    if config.train_limit is not None:
+        train = train[: config.train_limit]
+    if config.test_limit is not None:
+        test = test[: config.test_limit]
+    return domain, train, test
+
+
+def _open_run(store: Store, config: LearnConfig, dsl: Any, reporter: Reporter) -> tuple[
+        _State, LearnConfig]:
+    runs = [r for r in store.runs()
+            if r.kind == RUN_KIND and r.config.get("domain") == config.domain]
+    numbered = [it.iteration for r in runs for it in store.iterations(r.id)]
+    numbered += [a.iteration for a in store.abstractions()]
+    imported = store.get_meta(LIBRARY_ITERATION_KEY)
+    if isinstance(imported, int):
+        numbered.append(imported)
+    last_global = max(numbered, default=None)
+    running = [r for r in runs if r.status == "running"]
+    if running:
+        run = running[-1]
+        stored = LearnConfig.from_json(run.config)
+        # The run keeps its own settings (its figures stay comparable); only the machine-
+        # dependent worker count and the length of the run may change on resume.
+        config = replace(stored, workers=config.workers,
+                         iterations=max(config.iterations, stored.iterations))
+        start = int(run.config.get("start_iteration", 0))
+        last = store.last_iteration(run.id)
+        nxt = start if last is None else last + 1
+        reporter.message(f"resuming run {run.id} at iteration {nxt}")
+        run_id = run.id
+    else:
+        start = 0 if last_global is None else last_global + 1
+        run_id = store.start_run(RUN_KIND, {**config.to_json(), "start_iteration": start})
+        nxt = start
+    # The library the previous iteration searched with; for a fresh library the latest stored
+    # grammar (an imported library) or the uniform one.
+    grammar = load_grammar(store, dsl, config.domain, None if nxt == start else nxt - 1)
+    frontiers = Frontiers.from_json(store.get_meta(frontier_key(config.domain)), config.keep)
+    return _State(run_id, start, nxt, grammar, frontiers), config
+
+
+def _learn(store: Store, config: LearnConfig, reporter: Reporter,
+           stop_after: int | None) -> dict:
+    domain, train, test = _tasks(config)
+    state, config = _open_run(store, config, domain.dsl, reporter)
+    with store.transaction():
+        for t in [*train, *test]:
+            store.put_task(t.name, config.domain, show_type(t.request),
+                           [[list(e.inputs), e.output] for e in t.examples])
+    end = state.start + config.iterations
+    done = 0
+    summaries = []
+    while state.next < end:
+        if stop_after is not None and done >= stop_after:
+            break
+        summaries.append(_iteration(store, config, state, train, test, reporter,
+                                    last=state.next == end - 1))
+        state.next += 1
+        done += 1
+    finished = state.next >= end
+    if finished:
+        summary = _run_summary(store, state.run_id)
+        store.finish_run(state.run_id, summary)
+    return {"run_id": state.run_id, "iterations": summaries, "finished": finished}
+
+
+def _run_summary(store: Store, run_id: int) -> dict:
+    its = store.iterations(run_id)
+    if not its:
+        return {}
+    first, last = its[0].metrics, its[-1].metrics
+    return {
+        "iterations": len(its),
+        "first_iteration": its[0].iteration,
+        "last_iteration": its[-1].iteration,
+        "test_solved_first": first.get("test", {}).get("solved"),
+        "test_solved_last": last.get("test", {}).get("solved"),
+        "test_total": last.get("test", {}).get("total"),
+        "library_size": last.get("library_size"),
+        "wall_seconds": round(sum(it.metrics.get("seconds", {}).get("total", 0.0)
+                                  for it in its), 1),
+    }
+
+
+# ------------------------------------------------------------------ one iteration
+def _iteration(store: Store, config: LearnConfig, state: _State, train: list[Task],
+               test: list[Task], reporter: Reporter, last: bool) -> dict:
+    i = state.next
+    t0 = time.perf_counter()
+    by_name = {t.name: t for t in train}
+    grammar = state.grammar
+    frontiers = Frontiers(config.keep, {k: list(v) for k, v in state.frontiers.entries.items()})
+    sleep_info: dict[str, Any] = {}
+    new_abstractions: list = []
+    if frontiers.solved():
+        reporter.phase(f"iteration {i}: sleep", 1)
+        grammar, new_abstractions, sleep_info = _sleep(store, config, grammar, frontiers,
+                                                       by_name)
+        reporter.advance()
+    t_sleep = time.perf_counter() - t0
+
+    # wake: training tasks
+    solved_before = frontiers.solved()
+    unsolved = [t for t in train if t.name not in solved_before]
+    resolved = [t for t in train if t.name in solved_before]
+    train_results: dict[str, SearchResult] = {}
+    t1 = time.perf_counter()
+    reporter.phase(f"iteration {i}: wake ({len(train)} train tasks)", len(train))
+    for tasks, timeout in ((unsolved, config.train_timeout(i)), (resolved, config.resolve_timeout)):
+        if tasks and timeout > 0:
+            for r in _search(tasks, grammar, config, config.search_keep, timeout, reporter):
+                train_results[r.task] = r
+    for r in train_results.values():
+        if r.solved and r.program is not None:
+            frontiers.add(r.task, r.program, float(r.description_length or 0.0))
+            for text, dl in r.extra:
+                frontiers.add(r.task, text, float(dl))
+    t_wake = time.perf_counter() - t1
+
+    # test
+    t2 = time.perf_counter()
+    first = i == state.start
+    test_timeout = config.test_timeout if (first or last) else config.probe_timeout
+    test_results: dict[str, SearchResult] = {}
+    if test and test_timeout > 0:
+        reporter.phase(f"iteration {i}: test ({len(test)} tasks, {test_timeout:g}s)", len(test))
+        for r in _search(test, grammar, config, 1, test_timeout, reporter):
+            test_results[r.task] = r
+    t_test = time.perf_counter() - t2
+
+    metrics = {
+        "iteration": i,
+        "library_size": len(grammar.dsl.inventions),
+        "new_abstractions": [a.invention.name for a in new_abstractions],
+        "train": _split_metrics(train, train_results, frontiers, config.train_timeout(i)),
+        "test": _split_metrics(test, test_results, None, test_timeout),
+        "sleep": sleep_info,
+        "seconds": {"sleep": round(t_sleep, 2), "wake": round(t_wake, 2),
+                    "test": round(t_test, 2)},
+    }
+    metrics["test"]["timeout"] = test_timeout
+    metrics["train"]["resolve_timeout"] = config.resolve_timeout
+    reporter.phase(f"iteration {i}: checkpoint", 1)
+    with store.transaction():
+        for new in new_abstractions:
+            save_invention(store, new.invention, i, config.domain, new.provenance(i))
+        save_grammar(store, grammar, i)
+        for r in [*train_results.values(), *test_results.values()]:
+            store.add_attempt(state.run_id, r.task, r.solved, r.seconds, r.candidates,
+                              None if r.solved else (r.stopped or "unsolved"), i)
+            if r.solved and r.program is not None:
+                store.add_solution(state.run_id, r.task, r.program,
+                                   float(r.description_length or 0.0), r.seconds,
+                                   r.candidates, i, config.domain)
+        store.set_meta(frontier_key(config.domain), frontiers.to_json())
+        metrics["seconds"]["total"] = round(time.perf_counter() - t0, 2)
+        store.finish_iteration(state.run_id, i, metrics)
+    reporter.advance()
+    reporter.message(
+        f"iteration {i}: train {metrics['train']['solved']}/{len(train)}, "
+        f"test {metrics['test']['solved']}/{len(test)} at {test_timeout:g}s, "
+        f"library {metrics['library_size']} (+{len(new_abstractions)}), "
+        f"{metrics['seconds']['total']:.0f}s"
+    )
+    state.grammar = grammar
+    state.frontiers = frontiers
+    return {k: metrics[k] for k in ("iteration", "library_size", "new_abstractions", "seconds")} | {
+        "train_solved": metrics["train"]["solved"], "test_solved": metrics["test"]["solved"]}
+
+
+def _search(tasks: list[Task], grammar: Grammar, config: LearnConfig, keep: int,
+            timeout: float, reporter: Reporter) -> list[SearchResult]:
+    from hylo.search.parallel import SearchConfig, solve_tasks
+
+    sc = SearchConfig.from_grammar(config.domain, grammar, keep=keep)
+    sc = replace(sc, max_lambda_depth=config.max_lambda_depth)
+    return solve_tasks(tasks, sc, Budget(seconds=timeout), workers=config.workers,
+                       on_result=reporter.advance)
+
+
+def _split_metrics(tasks: Sequence[Task], results: dict[str, SearchResult],
+                   frontiers: Frontiers | None, timeout: float) -> dict:
+    per_task = {}
+    for t in tasks:
+        r = results.get(t.name)
+        if r is None:
+            continue
+        per_task[t.name] = {"solved": r.solved, "seconds": round(r.seconds, 4),
+                            "program": r.program, "dl": r.description_length,
+                            "candidates": r.candidates}
+    solved_now = [v["seconds"] for v in per_task.values() if v["solved"]]
+    out: dict[str, Any] = {
+        "total": len(tasks),
+        "searched": len(per_task),
+        "solved_now": len(solved_now),
+        "median_seconds": round(statistics.median(solved_now), 4) if solved_now else None,
+        "timeout": timeout,
+        "tasks": per_task,
+    }
+    if frontiers is not None:  # train: a task is solved once any iteration solved it
+        out["solved"] = len(frontiers.solved() & {t.name for t in tasks})
+    else:
+        out["solved"] = len(solved_now)
+    return out
+
+
+# ------------------------------------------------------------------ sleep
+def _sleep(store: Store, config: LearnConfig, grammar: Grammar, frontiers: Frontiers,
+           by_name: dict[str, Task]) -> tuple[Grammar, list, dict]:
+    t0 = time.perf_counter()
+    stitch_arity = {
+        rec.name: int(rec.provenance["stitch_arity"])
+        for rec in store.abstractions()
+        if isinstance(rec.provenance.get("stitch_arity"), int)
+    }
+    corpus = frontiers.corpus(grammar, by_name)
+    result = sleep_abstraction(corpus, grammar, config.compress, stitch_arity)
+    t_compress = time.perf_counter() - t0
+    widened = grammar.with_dsl(result.dsl)
+    # the rewritten frontiers, scored under the widened grammar
+    rewritten: dict[str, list[tuple[str, float]]] = {}
+    for (task, _), program in zip(corpus, result.programs, strict=True):
+        try:
+            dl = widened.description_length(program, task.request)
+        except NotDerivable:
+            continue
+        rewritten.setdefault(task.name, []).append((show(program), dl))
+    for name, entries in rewritten.items():
+        frontiers.replace(name, entries)
+    weighted = []
+    for name, entries in frontiers.entries.items():
+        task = by_name.get(name)
+        if task is None or not entries:
+            continue
+        programs = [(result.dsl.parse(p), task.request) for p, _ in entries]
+        for (p, req), w in zip(programs, frontier_weights(widened, programs), strict=True):
+            weighted.append((p, req, w))
+    t1 = time.perf_counter()
+    fitted = refit(widened, weighted, config.refit)
+    t_refit = time.perf_counter() - t1
+    frontiers.rescore(fitted, by_name)
+    info = result.summary()
+    info["seconds_compress"] = round(t_compress, 2)
+    info["seconds_refit"] = round(t_refit, 2)
+    info["corpus"] = len(corpus)
+    return fitted, result.added, info
+
+
+ProgressCallback = Callable[[SearchResult], None]

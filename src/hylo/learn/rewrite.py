@@ -1,0 +1,223 @@
+"""Between Stitch's untyped rewriting and the typed grammar: conversion, eta-long form, checks.
+
+- Stitch writes an abstraction's arguments as `#0, #1, ...` (`#0` the first); the library holds a
+  closed body `(lam (lam ...))` whose outer lambdas are the arguments. `from_stitch_body` and
+  `to_stitch_body` convert between the two.
+- Stitch may leave a library function un-applied where a function is expected (`(map fn_0 $0)`),
+  or a whole program as `(fn_3 1)`. The grammar derives only eta-long programs whose library
+  functions are applied to all their arguments, so `grammar_form` eta-expands every
+  function-typed argument position that does not hold a lambda (`(map (lam (fn_0 $0)) $0)`),
+  guided by the program's inferred types.
+- `inline` undoes an abstraction (its uses are replaced by its body and beta-reduced), so one
+  rejected abstraction never costs the others their rewrites.
+- `same_behaviour` is the safety net: a rewritten program is kept only if it returns, on every
+  example of its task, exactly (type and value) what the original returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from hylo.core.dsl import DSL
+from hylo.core.evaluate import run_program
+from hylo.core.infer import annotate
+from hylo.core.limits import DEFAULT_LIMITS, EvalFailure, Limits
+from hylo.core.program import (
+    App,
+    Invented,
+    Lam,
+    Prim,
+    Program,
+    Var,
+    apply_args,
+    free_indices,
+    parse,
+    shift,
+    show,
+    spine,
+    substitute,
+    walk,
+)
+from hylo.core.task import Task
+from hylo.core.types import Type, arguments, is_arrow
+
+
+class RewriteError(ValueError):
+    """A program or abstraction cannot be brought into the grammar's form."""
+
+
+# ------------------------------------------------------------------ Stitch <-> library bodies
+def from_stitch_body(text: str, arity: int, inventions: Mapping[str, Program]) -> Program:
+    """Stitch body with `#i` arguments -> closed library body with `arity` outer lambdas."""
+    raw = parse(text, inventions)
+
+    def go(q: Program, depth: int) -> Program:
+        if isinstance(q, Prim) and q.name.startswith("#"):
+            j = int(q.name[1:]) if q.name[1:].isdigit() else -1
+            if not 0 <= j < arity:
+                raise RewriteError(f"abstraction argument {q.name} out of range in {text!r}")
+            return Var(depth + arity - 1 - j)
+        if isinstance(q, Var):
+            if q.index >= depth:
+                raise RewriteError(f"abstraction body has a free variable: {text!r}")
+            return q
+        if isinstance(q, App):
+            return App(go(q.f, depth), go(q.x, depth))
+        if isinstance(q, Lam):
+            return Lam(go(q.body, depth + 1))
+        return q
+
+    body = go(raw, 0)
+    for _ in range(arity):
+        body = Lam(body)
+    if free_indices(body):
+        raise RewriteError(f"abstraction body is not closed: {text!r}")
+    return body
+
+
+def to_stitch_body(body: Program, arity: int | None = None) -> tuple[str, int]:
+    """Closed library body -> (Stitch body with `#i` arguments, arity). `arity` outer lambdas
+    become arguments (all outer lambdas if None)."""
+    n = 0
+    inner = body
+    while isinstance(inner, Lam) and (arity is None or n < arity):
+        inner = inner.body
+        n += 1
+    if arity is not None and n != arity:
+        raise RewriteError(f"body {show(body)} has fewer than {arity} outer lambdas")
+
+    def go(q: Program, depth: int) -> str:
+        if isinstance(q, Var):
+            if q.index >= depth:
+                return f"#{n - 1 - (q.index - depth)}"
+            return f"${q.index}"
+        if isinstance(q, Lam):
+            return f"(lam {go(q.body, depth + 1)})"
+        if isinstance(q, App):
+            f, args = spine(q)
+            return "(" + " ".join(go(x, depth) for x in [f, *args]) + ")"
+        return show(q)
+
+    return go(inner, 0), n
+
+
+# ------------------------------------------------------------------ inlining
+def inline(p: Program, names: Collection[str]) -> Program:
+    """Replace the uses of the named inventions by their bodies, then beta-reduce the redexes
+    that makes (other inventions are left alone)."""
+    if not names or not any(isinstance(q, Invented) and q.name in names for q in walk(p)):
+        return p
+
+    def expand(q: Program) -> Program:
+        if isinstance(q, Invented) and q.name in names:
+            return expand(q.body)
+        if isinstance(q, App):
+            return App(expand(q.f), expand(q.x))
+        if isinstance(q, Lam):
+            return Lam(expand(q.body))
+        if isinstance(q, Invented):
+            # a kept invention whose body uses a removed one gets the same treatment
+            body = inline(q.body, names)
+            return q if body is q.body else Invented(q.name, body)
+        return q
+
+    return beta(expand(p))
+
+
+def beta(p: Program, max_steps: int = 10_000) -> Program:
+    """Beta-normal form without inlining inventions (bounded, RewriteError past max_steps)."""
+    steps = [0]
+
+    def go(q: Program) -> Program:
+        steps[0] += 1
+        if steps[0] > max_steps:
+            raise RewriteError("beta reduction exceeded its step limit")
+        if isinstance(q, Lam):
+            return Lam(go(q.body))
+        if isinstance(q, App):
+            f = go(q.f)
+            x = go(q.x)
+            if isinstance(f, Lam):
+                return go(substitute(f.body, x))
+            return App(f, x)
+        return q
+
+    return go(p)
+
+
+# ------------------------------------------------------------------ the grammar's form
+def grammar_form(p: Program, request: Type, dsl: DSL) -> Program:
+    """`p` eta-long at `request`: every function-typed position holds a lambda, so that every
+    library function is applied to all its arguments. RewriteError if `p` is ill-typed."""
+    try:
+        types = annotate(p, dsl, request)
+    except (TypeError, RecursionError) as e:
+        raise RewriteError(f"ill-typed: {e}") from None
+
+    def fix(q: Program) -> Program:
+        t = types[id(q)]
+        if not is_arrow(t):
+            return fix_spine(q)
+        if isinstance(q, Lam):
+            return Lam(fix(q.body))
+        n = len(arguments(t))
+        head = shift(fix_spine(q), n)
+        body = apply_args(head, [Var(n - 1 - i) for i in range(n)])
+        for _ in range(n):
+            body = Lam(body)
+        return body
+
+    def fix_spine(q: Program) -> Program:
+        if isinstance(q, Lam):
+            return Lam(fix(q.body))
+        head, args = spine(q)
+        if not args:
+            return q
+        return apply_args(head, [fix(a) for a in args])
+
+    try:
+        return fix(p)
+    except KeyError as e:
+        raise RewriteError(f"no type for a node of {show(p)}: {e}") from None
+
+
+# ------------------------------------------------------------------ behaviour
+def strictly_equal(a: Any, b: Any) -> bool:
+    """Equal values of equal types (`True` is not `1`), lists element by element."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list):
+        return len(a) == len(b) and all(strictly_equal(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def outputs(p: Program, dsl: DSL, task: Task, limits: Limits = DEFAULT_LIMITS) -> list[Any] | None:
+    """`p`'s output on each example of `task`, None if any evaluation fails."""
+    out = []
+    for ex in task.examples:
+        try:
+            out.append(run_program(p, dsl, ex.inputs, limits))
+        except EvalFailure:
+            return None
+        except RecursionError:
+            return None
+    return out
+
+
+def solves(p: Program, dsl: DSL, task: Task, limits: Limits = DEFAULT_LIMITS) -> bool:
+    got = outputs(p, dsl, task, limits)
+    return got is not None and all(
+        strictly_equal(g, ex.output) for g, ex in zip(got, task.examples, strict=True)
+    )
+
+
+def same_behaviour(
+    original: Program, rewritten: Program, dsl: DSL, task: Task, limits: Limits = DEFAULT_LIMITS
+) -> bool:
+    """Both programs evaluate, on every example of `task`, to strictly equal values."""
+    a = outputs(original, dsl, task, limits)
+    if a is None:
+        return False
+    b = outputs(rewritten, dsl, task, limits)
+    return b is not None and all(strictly_equal(x, y) for x, y in zip(a, b, strict=True))
