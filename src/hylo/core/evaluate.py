@@ -185,15 +185,17 @@ def run_closure(
         raise
     except Exception as e:  # untrusted program: whatever it raises is a recorded failure
         raise EvalFailure("error", f"{type(e).__name__}: {e}") from None
+    finally:
+        sys.setrecursionlimit(old)  # a process-wide setting: leave it as it was found
 
 
 def run_program(
     p: Program, dsl: DSL, inputs: tuple[Any, ...], limits: Limits = DEFAULT_LIMITS
 ) -> Any:
     """Apply closed program `p` to `inputs` with the fast evaluator."""
-    fn = compile_program(p, dsl)
     start(limits)
     try:
+        fn = compile_program(p, dsl)  # inside: compiling a very deep program recurses too
         value = fn(())
         for x in inputs:
             value = value(x)
