@@ -27,7 +27,7 @@ class Budget:
 
     seconds: float = 10.0
     max_candidates: int | None = None
-    max_nodes: int = 12_000_000  # memory guard: distinct nodes an enumerator may hold
+    max_nodes: int = 20_000_000  # memory guard: distinct nodes one enumerator may hold (~5 GB)
     limits: Limits = DEFAULT_LIMITS
 
 
