@@ -41,12 +41,12 @@ from hylo.core.types import show_type
 from hylo.learn.compress import CompressConfig, sleep_abstraction
 from hylo.learn.frontier import Frontiers
 from hylo.learn.refit import RefitConfig, frontier_weights, refit
+from hylo.library.exchange import LIBRARY_ITERATION_KEY
 from hylo.library.grammar_store import load_grammar, save_grammar, save_invention
 from hylo.library.store import Store, open_store
 from hylo.search.base import Budget, SearchResult
 
 RUN_KIND = "learn"
-LIBRARY_ITERATION_KEY = "library:iteration"  # set by an import: the iteration its grammar has
 
 
 @dataclass(frozen=True)
@@ -188,7 +188,7 @@ def _learn(store: Store, config: LearnConfig, reporter: Reporter,
     with store.transaction():
         for t in [*train, *test]:
             store.put_task(t.name, config.domain, show_type(t.request),
-                           [[list(e.inputs), e.output] for e in t.examples])
+                           [{"i": list(e.inputs), "o": e.output} for e in t.examples])
     end = state.start + config.iterations
     done = 0
     summaries = []

@@ -1,0 +1,163 @@
+"""Command functions for learning, reports and library exchange (mounted by `hylo.cli`).
+
+Each is a plain typer-compatible function; everything heavy (the loop, Stitch, matplotlib) is
+imported inside the command, so importing this module stays fast and never imports torch.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+console = Console()
+err = Console(stderr=True)
+
+
+def _timeouts(text: str) -> tuple[float, ...]:
+    try:
+        out = tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        err.print(f"[red]error:[/red] --train-timeouts takes numbers separated by commas: {text!r}")
+        raise typer.Exit(2) from None
+    if not out or any(x < 0 for x in out):
+        err.print("[red]error:[/red] --train-timeouts needs at least one non-negative number")
+        raise typer.Exit(2)
+    return out
+
+
+def learn_lists(
+    iterations: int = typer.Option(10, "--iterations", help="Wake-sleep iterations to run."),
+    timeout: float = typer.Option(
+        20.0, "--timeout", help="Per-task seconds on the test split (first and last iteration)."
+    ),
+    workers: int = typer.Option(2, "--workers", help="Search processes."),
+    library: Path = typer.Option(Path("hylo.db"), "--library", help="Library file."),
+    probe_timeout: float = typer.Option(
+        5.0, "--probe-timeout",
+        help="Per-task seconds on the test split at the iterations in between (0: skip).",
+    ),
+    train_timeouts: str = typer.Option(
+        "5,5,10", "--train-timeouts",
+        help="Per-task seconds for unsolved training tasks, by iteration (the last repeats).",
+    ),
+    resolve_timeout: float = typer.Option(
+        1.0, "--resolve-timeout", help="Per-task seconds for training tasks already solved."
+    ),
+    keep: int = typer.Option(3, "--keep", help="Solutions kept per training task."),
+    train_limit: int | None = typer.Option(None, "--train-limit", help="Only the first N."),
+    test_limit: int | None = typer.Option(None, "--test-limit", help="Only the first N."),
+) -> None:
+    """Learn a library on the list tasks' training split (resumes an unfinished run)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from hylo.learn.loop import LearnConfig, Reporter, learn
+    from hylo.library.store import StoreError
+
+    config = LearnConfig(
+        domain="lists", suite="lists", iterations=iterations, workers=workers,
+        test_timeout=timeout, probe_timeout=probe_timeout,
+        train_timeouts=_timeouts(train_timeouts), resolve_timeout=resolve_timeout,
+        keep=keep, search_keep=keep, train_limit=train_limit, test_limit=test_limit,
+    )
+
+    class RichReporter(Reporter):
+        def __init__(self, progress: Progress) -> None:
+            self.progress = progress
+            self.bar: object | None = None
+            self.solved = 0
+
+        def phase(self, name: str, total: int) -> None:
+            if self.bar is not None:
+                self.progress.remove_task(self.bar)  # type: ignore[arg-type]
+            self.solved = 0
+            self.bar = self.progress.add_task(name, total=total, solved=0)
+
+        def advance(self, result: object | None = None) -> None:
+            if self.bar is None:
+                return
+            self.solved += bool(getattr(result, "solved", False))
+            self.progress.update(self.bar, advance=1, solved=self.solved)  # type: ignore[arg-type]
+
+        def message(self, text: str) -> None:
+            self.progress.console.print(text)
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("solved {task.fields[solved]}"), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console, transient=False) as progress:
+            out = learn(library, config, RichReporter(progress))
+    except StoreError as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2) from None
+    state = "finished" if out["finished"] else "stopped (resume with the same command)"
+    console.print(f"run {out['run_id']} {state}; library in {library}. "
+                  f"Report: hylo report {library} --html report.html")
+
+
+def report(
+    file: Path = typer.Argument(..., help="Library file holding a learning run."),
+    html: Path = typer.Option(..., "--html", help="Where to write the HTML report."),
+    run: int | None = typer.Option(None, "--run", help="Run id (default: the latest)."),
+) -> None:
+    """Write the learning report (curves, library table and graph) as one HTML file."""
+    from hylo.library.store import StoreError
+    from hylo.report.html import write_report
+
+    if not file.exists():
+        err.print(f"[red]error:[/red] no library file at {file}")
+        raise typer.Exit(2)
+    try:
+        path = write_report(file, html, run)
+    except (StoreError, ValueError) as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2) from None
+    console.print(f"report written to {path}")
+
+
+def library_export(
+    library: Path = typer.Option(Path("hylo.db"), "--library", help="Library file."),
+    out: Path = typer.Argument(..., help="JSON file to write."),
+    domain: str = typer.Option("lists", "--domain", help="Domain whose library to export."),
+) -> None:
+    """Export the library as plain text (JSON with s-expression bodies)."""
+    from hylo.library.exchange import export_file
+    from hylo.library.store import StoreError
+
+    if not library.exists():
+        err.print(f"[red]error:[/red] no library file at {library}")
+        raise typer.Exit(2)
+    try:
+        doc = export_file(library, out, domain)
+    except StoreError as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2) from None
+    console.print(f"exported {len(doc['abstractions'])} abstractions and the grammar to {out}")
+
+
+def library_import(
+    library: Path = typer.Option(Path("hylo.db"), "--library", help="Library file."),
+    src: Path = typer.Argument(..., help="JSON file written by `hylo library export`."),
+) -> None:
+    """Import a library exported by `hylo library export` (checked, then one transaction)."""
+    from hylo.library.exchange import ExchangeError, import_file
+    from hylo.library.store import StoreError
+
+    if not src.exists():
+        err.print(f"[red]error:[/red] no file at {src}")
+        raise typer.Exit(2)
+    try:
+        out = import_file(library, src)
+    except (ExchangeError, StoreError) as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2) from None
+    console.print(f"imported {len(out['added'])} abstractions into {library}"
+                  + (f" (grammar at iteration {out['grammar_iteration']})"
+                     if out["grammar_iteration"] is not None else ""))
