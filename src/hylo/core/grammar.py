@@ -109,12 +109,18 @@ class Grammar:
 
     # ------------------------------------------------------------ serialisation
     def to_json(self) -> dict:
-        return {"log_variable": self.log_variable, "log_weights": dict(self.log_weights)}
+        return {
+            "log_variable": self.log_variable,
+            "log_weights": dict(self.log_weights),
+            "max_type_size": self.max_type_size,
+        }
 
     @classmethod
     def from_json(cls, dsl: DSL, data: dict | str) -> Grammar:
         d = json.loads(data) if isinstance(data, str) else data
-        return cls(dsl, d.get("log_weights", {}), d.get("log_variable", 0.0))
+        return cls(
+            dsl, d.get("log_weights", {}), d.get("log_variable", 0.0), d.get("max_type_size", 3)
+        )
 
     # ------------------------------------------------------------ the model
     def ground_types(self) -> tuple[Type, ...]:
