@@ -70,6 +70,8 @@ class EnumerativeSearcher(Searcher):
                     break
                 for start in range(0, len(ids), 2048):
                     chunk = ids[start : start + 2048]
+                    if max_candidates is not None:  # never check more than the budget allows
+                        chunk = chunk[: max_candidates - tried]
                     for nid in chunk:
                         # Memoised value on the first example: one primitive call per program.
                         v = value0(nid)
