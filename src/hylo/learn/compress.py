@@ -1,7 +1,9 @@
 """Sleep, abstraction: grow the library from the solutions found so far.
 
-1. *Refactor* the corpus with the abstractions the library already has (Stitch's `rewrite`), so
-   that a solution found before an abstraction existed uses it too.
+1. *Refactor* the corpus with the abstractions the library already has (first-order matching
+   of their bodies, `hylo.learn.rewrite.refactor_with`), so that a solution found before an
+   abstraction existed uses it too. (Stitch's own `rewrite` panics on argument orders it did not
+   produce itself, so it is not used.)
 2. *Compress* the corpus with Stitch: up to `max_new` abstractions, each useful in two tasks or
    more, later ones may use earlier ones.
 3. *Type and filter* each abstraction: its body is converted to a closed library body, its type
@@ -36,8 +38,8 @@ from hylo.learn.rewrite import (
     from_stitch_body,
     grammar_form,
     inline,
+    refactor_with,
     same_behaviour,
-    to_stitch_body,
 )
 
 PREFIX = "fn_"
@@ -153,45 +155,29 @@ def _parse_all(texts: Sequence[str], bodies: Mapping[str, Program]) -> list[Prog
 
 
 def refactor(
-    corpus: Sequence[tuple[Task, Program]],
-    grammar: Grammar,
-    stitch_arity: Mapping[str, int],
-    timeout: float = 60.0,
-) -> tuple[list[Program], list[str]]:
-    """Rewrite the corpus with the library's abstractions (each program checked)."""
+    corpus: Sequence[tuple[Task, Program]], grammar: Grammar
+) -> list[Program]:
+    """Rewrite the corpus with the library's abstractions, in the order they were learned
+    (later bodies use earlier names), each program checked; unchanged where a check fails."""
     dsl = grammar.dsl
-    programs = [p for _, p in corpus]
-    if not dsl.inventions or not corpus:
-        return programs, []
-    abstractions = []
-    errors: list[str] = []
-    for name, inv in dsl.inventions.items():
-        try:
-            body, arity = to_stitch_body(inv.body, stitch_arity.get(name))
-        except RewriteError as e:
-            errors.append(f"refactor: {name}: {e}")
-            continue
-        abstractions.append((name, body, arity))
-    out = stitch.rewrite([show(p) for p in programs], abstractions, timeout=timeout)
-    if not out.ok:
-        return programs, [*errors, f"refactor: {out.error}"]
     result = []
-    for (task, original), text, parsed in zip(
-        corpus, out.rewritten, _parse_all(out.rewritten, dsl.invention_bodies()), strict=True
-    ):
-        if parsed is None or text == show(original):
+    for task, original in corpus:
+        p = original
+        for name, inv in dsl.inventions.items():
+            if grammar_savings(inv.body, inv.arity) > 0:
+                p = refactor_with(p, dsl.invented(name), inv.arity)
+        if p == original:
             result.append(original)
             continue
-        checked = check_program(parsed, original, task, dsl, grammar)
+        checked = check_program(p, original, task, dsl, grammar)
         result.append(checked if checked is not None else original)
-    return result, errors
+    return result
 
 
 def sleep_abstraction(
     corpus: Sequence[tuple[Task, Program]],
     grammar: Grammar,
     config: CompressConfig = CompressConfig(),
-    stitch_arity: Mapping[str, int] | None = None,
 ) -> SleepResult:
     """Learn new abstractions from `corpus` (task, program) under `grammar`'s library."""
     t0 = time.perf_counter()
@@ -202,8 +188,7 @@ def sleep_abstraction(
     programs = list(originals)
     refactored = 0
     if config.refactor and dsl.inventions:
-        programs, errs = refactor(corpus, grammar, stitch_arity or {}, config.timeout)
-        errors += errs
+        programs = refactor(corpus, grammar)
         refactored = sum(1 for a, b in zip(originals, programs, strict=True) if a != b)
 
     def done(new_dsl: DSL, added: list[NewAbstraction], progs: list[Program]) -> SleepResult:

@@ -236,7 +236,7 @@ def _iteration(store: Store, config: LearnConfig, state: _State, train: list[Tas
     new_abstractions: list = []
     if frontiers.solved():
         reporter.phase(f"iteration {i}: sleep", 1)
-        grammar, new_abstractions, sleep_info = _sleep(store, config, grammar, frontiers,
+        grammar, new_abstractions, sleep_info = _sleep(config, grammar, frontiers,
                                                        by_name)
         reporter.advance()
     t_sleep = time.perf_counter() - t0
@@ -347,16 +347,11 @@ def _split_metrics(tasks: Sequence[Task], results: dict[str, SearchResult],
 
 
 # ------------------------------------------------------------------ sleep
-def _sleep(store: Store, config: LearnConfig, grammar: Grammar, frontiers: Frontiers,
+def _sleep(config: LearnConfig, grammar: Grammar, frontiers: Frontiers,
            by_name: dict[str, Task]) -> tuple[Grammar, list, dict]:
     t0 = time.perf_counter()
-    stitch_arity = {
-        rec.name: int(rec.provenance["stitch_arity"])
-        for rec in store.abstractions()
-        if isinstance(rec.provenance.get("stitch_arity"), int)
-    }
     corpus = frontiers.corpus(grammar, by_name)
-    result = sleep_abstraction(corpus, grammar, config.compress, stitch_arity)
+    result = sleep_abstraction(corpus, grammar, config.compress)
     t_compress = time.perf_counter() - t0
     widened = grammar.with_dsl(result.dsl)
     # the rewritten frontiers, scored under the widened grammar

@@ -146,6 +146,62 @@ def beta(p: Program, max_steps: int = 10_000) -> Program:
     return go(p)
 
 
+# ------------------------------------------------------------------ refactoring
+def _bind(term: Program, depth: int) -> Program | None:
+    """`term`, seen from outside `depth` binders of a pattern, or None if it uses them."""
+    if any(i < depth for i in free_indices(term)):
+        return None
+    return shift(term, -depth) if depth else term
+
+
+def match(body: Program, arity: int, term: Program) -> list[Program] | None:
+    """Arguments `args` such that `(inv args...)` beta-reduces to `term`, where `body` is the
+    invention's closed body with `arity` outer lambdas; None if `term` is not an instance."""
+    pattern = body
+    for _ in range(arity):
+        if not isinstance(pattern, Lam):
+            return None
+        pattern = pattern.body
+    args: list[Program | None] = [None] * arity
+
+    def go(pat: Program, t: Program, depth: int) -> bool:
+        if isinstance(pat, Var):
+            if pat.index < depth:
+                return isinstance(t, Var) and t.index == pat.index
+            k = arity - 1 - (pat.index - depth)
+            value = _bind(t, depth)
+            if value is None:
+                return False
+            if args[k] is None:
+                args[k] = value
+                return True
+            return args[k] == value
+        if isinstance(pat, App):
+            return isinstance(t, App) and go(pat.f, t.f, depth) and go(pat.x, t.x, depth)
+        if isinstance(pat, Lam):
+            return isinstance(t, Lam) and go(pat.body, t.body, depth + 1)
+        if isinstance(pat, (Prim, Invented)):
+            return type(t) is type(pat) and t.name == pat.name  # type: ignore[attr-defined]
+        return False
+
+    if not go(pattern, term, 0) or any(a is None for a in args):
+        return None
+    return args  # type: ignore[return-value]
+
+
+def refactor_with(p: Program, inv: Invented, arity: int) -> Program:
+    """Every sub-program of `p` that is an instance of `inv`'s body, outermost first, replaced by
+    `(inv args...)` (arguments refactored too)."""
+    args = match(inv.body, arity, p)
+    if args is not None:
+        return apply_args(inv, [refactor_with(a, inv, arity) for a in args])
+    if isinstance(p, App):
+        return App(refactor_with(p.f, inv, arity), refactor_with(p.x, inv, arity))
+    if isinstance(p, Lam):
+        return Lam(refactor_with(p.body, inv, arity))
+    return p
+
+
 # ------------------------------------------------------------------ the grammar's form
 def grammar_form(p: Program, request: Type, dsl: DSL) -> Program:
     """`p` eta-long at `request`: every function-typed position holds a lambda, so that every

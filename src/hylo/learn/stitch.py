@@ -68,20 +68,6 @@ def _compress_child(conn: Any, programs: list[str], tasks: list[str] | None, kwa
         conn.close()
 
 
-def _rewrite_child(conn: Any, programs: list[str], abstractions: list[tuple[str, str, int]],
-                   kwargs: dict) -> None:
-    try:
-        import stitch_core
-
-        objs = [stitch_core.Abstraction(name, body, arity) for name, body, arity in abstractions]
-        res = stitch_core.rewrite(programs, objs, **kwargs)
-        conn.send(("ok", [], list(res.rewritten)))
-    except BaseException as e:  # noqa: BLE001
-        conn.send(("error", f"{type(e).__name__}: {e}", traceback.format_exc(limit=3)))
-    finally:
-        conn.close()
-
-
 def _guarded(target: Any, args: tuple, timeout: float) -> StitchOutcome:
     t0 = time.perf_counter()
     ctx = mp.get_context("spawn")
@@ -142,19 +128,6 @@ def compress(
     )
     out = _guarded(_compress_child, (list(programs), list(tasks) if tasks else None, kwargs),
                    timeout)
-    if out.ok and len(out.rewritten) != len(programs):
-        out.error = f"stitch returned {len(out.rewritten)} programs for {len(programs)}"
-    return out
-
-
-def rewrite(
-    programs: list[str], abstractions: list[tuple[str, str, int]], timeout: float = 60.0
-) -> StitchOutcome:
-    """Rewrite `programs` with known abstractions `(name, stitch body, arity)`, in order; Stitch
-    only rewrites where that compresses. Never raises: failures come back in `.error`."""
-    if not programs or not abstractions:
-        return StitchOutcome(rewritten=list(programs))
-    out = _guarded(_rewrite_child, (list(programs), list(abstractions), {}), timeout)
     if out.ok and len(out.rewritten) != len(programs):
         out.error = f"stitch returned {len(out.rewritten)} programs for {len(programs)}"
     return out
