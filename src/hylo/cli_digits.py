@@ -21,7 +21,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-console = Console()
+console = Console(emoji=False, highlight=False)
 
 
 def _threads(threads: int) -> None:

@@ -174,7 +174,6 @@ def import_library(store: Store, doc: Any) -> dict:
         for a in new:
             prov = dict(a.get("provenance") or {})
             prov.setdefault("domain", domain)
-            prov.setdefault("imported", True)
             store.add_abstraction(a["name"], a["body"], a["type"],
                                   int(a.get("iteration", 0)) + offset, prov)
         if grammar is not None:

@@ -1,9 +1,9 @@
 """The standalone baseline: one network trained end to end on the task's own supervision.
 
-An image encoder (the same CNN as the `classify` kind, its last layer giving a 64-dimensional
-embedding instead of class scores) followed by a head: for a single image, a linear layer; for a
-list, either sum-pooling of the embeddings (DeepSets) or an LSTM over them, then an MLP to the
-output classes. No library, no program: the comparison that measures what reuse buys.
+For a single image, the same CNN as the `classify` kind. For a list, that CNN as an encoder (its
+last layer giving a 64-dimensional embedding instead of class scores) followed by a head: either
+sum-pooling of the embeddings (DeepSets) or an LSTM over them, then an MLP to the output
+classes. No library, no program: the comparison that measures what reuse buys.
 """
 
 from __future__ import annotations
@@ -28,6 +28,9 @@ class BaselineNet(nn.Module):
         if head not in HEADS:
             raise ValueError(f"head must be one of {HEADS}")
         self.head_kind = head
+        if head == "none":  # a single image: the classify CNN itself
+            self.encoder = ImageClassifier(full_spec("classify", {"classes": classes}))
+            return
         self.encoder = ImageClassifier(full_spec("classify", {"classes": embed}))
         if head == "lstm":
             self.rnn = nn.LSTM(embed, embed, batch_first=True)
@@ -36,17 +39,16 @@ class BaselineNet(nn.Module):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         if self.head_kind == "none":
-            return self.out(self.encoder(x))
+            return self.encoder(x)
         n, length = mask.shape
         e = self.encoder(x.reshape(n * length, *x.shape[2:])).reshape(n, length, -1)
         e = e * mask[..., None]
         if self.head_kind == "sumpool":
             return self.out(e.sum(1))
-        lengths = mask.sum(1).clamp_min(1).cpu()
-        packed = nn.utils.rnn.pack_padded_sequence(e, lengths, batch_first=True,
-                                                   enforce_sorted=False)
-        _, (h, _) = self.rnn(packed)
-        return self.out(h[-1])
+        # lists are left-aligned: the state after the last real element is the summary
+        states, _ = self.rnn(e)
+        last = (mask.sum(1) - 1).clamp_min(0)
+        return self.out(states[torch.arange(n), last])
 
 
 @dataclass

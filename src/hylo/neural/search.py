@@ -13,9 +13,10 @@ modules only) is scored at once: its accuracy on the validation split. Candidate
 train (fresh holes, and library modules opened for fine-tuning) share the training budget by
 successive halving (our own loop, deterministic): each surviving candidate is trained up to
 `min_steps * eta**r` steps at rung r, scored on the validation split, and the best `1/eta`
-go on. The winner is the best validation accuracy over all candidates; ties go to the candidate
-with fewer trainable weights, then to the smaller program. A trainable winner then finishes its
-training (`final_steps`) on train + validation.
+go on. The winner is the best validation accuracy, less `size_penalty` per program node (an
+Occam prior: a larger program must fit the validation split visibly better); ties go to the
+candidate with fewer trainable weights, then to the smaller program. A trainable winner then
+finishes its training (`final_steps`) on train + validation.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from torch import nn
 from hylo.core.program import App, Lam, Prim, Program, Var, free_indices, shift, show, size, spine
 from hylo.core.types import (
     Subst,
+    TCon,
     Type,
     UnificationError,
     apply,
@@ -46,6 +48,9 @@ from hylo.neural.train import TrainConfig, accuracy, fit_gradient
 
 COMMUTATIVE = frozenset({"+", "eq"})
 COMPARISONS = frozenset({"eq", "gt"})
+#: (outer, inner): `(outer (inner f xs))` equals a smaller program, e.g. `(length (map f xs))`
+#: is `(length xs)`; such candidates are skipped.
+REDUNDANT = frozenset({("length", "map")})
 
 
 # ----------------------------------------------------------------------------- enumeration
@@ -56,7 +61,20 @@ def _fresh_counter() -> Iterator[int]:
 def enumerate_programs(primitives: Mapping[str, Type], request: Type, max_size: int,
                        limit: int | None = None) -> list[Program]:
     """Closed, pruned, eta-reduced programs of type `request`, by increasing size (ties by text),
-    at most `limit` of them."""
+    at most `limit` of them. Results are memoised per (primitives, request, size, limit)."""
+    key = (tuple(sorted(primitives.items(), key=lambda kv: kv[0])), request, max_size, limit)
+    if key not in _ENUM_CACHE:
+        if len(_ENUM_CACHE) > 64:
+            _ENUM_CACHE.clear()
+        _ENUM_CACHE[key] = _enumerate(primitives, request, max_size, limit)
+    return list(_ENUM_CACHE[key])
+
+
+_ENUM_CACHE: dict[tuple, list[Program]] = {}
+
+
+def _enumerate(primitives: Mapping[str, Type], request: Type, max_size: int,
+               limit: int | None) -> list[Program]:
     counter = _fresh_counter()
     seen: set[str] = set()
     out: list[Program] = []
@@ -88,6 +106,9 @@ def _gen(prims: Mapping[str, Type], t: Type, ctx: tuple[Type, ...], s: Subst, n:
         return
     heads: list[tuple[Program, Type]] = [(Var(i), ct) for i, ct in enumerate(ctx)]
     for name, pt in prims.items():
+        r = returns(pt)
+        if isinstance(t, TCon) and isinstance(r, TCon) and r.name != t.name:
+            continue  # cannot produce the wanted constructor: skip before instantiating
         fresh, _ = instantiate(pt, next(counter) * 100)
         heads.append((Prim(name), fresh))
     for head, ht in heads:
@@ -131,6 +152,9 @@ def _pruned(head: Program, args: list[Program]) -> bool:
             return True
         if head.name in COMPARISONS and len(args) == 2 and args[0] == args[1]:
             return True
+        if args and isinstance(spine(args[-1])[0], Prim):
+            if (head.name, spine(args[-1])[0].name) in REDUNDANT:
+                return True
         if head.name in COMMUTATIVE and len(args) == 2 and show(args[0]) > show(args[1]):
             return True
         if head.name == "+" and len(args) == 2:
@@ -169,6 +193,8 @@ class SearchConfig:
     finetune_top: int = 2  # the best frozen library candidates also tried fine-tuned
     eta: int = 3
     min_steps: int = 16
+    rung_batch: int = 32  # minibatch while ranking (the final training uses `train.batch_size`)
+    size_penalty: float = 0.01
     final_steps: int = 1000
     train: TrainConfig = field(default_factory=TrainConfig)
     fresh_specs: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -184,13 +210,15 @@ class Arm:
     steps: int = 0
     n_trainable: int = 0
     error: str | None = None
+    penalty: float = 0.0
 
     @property
     def text(self) -> str:
         return show(self.program)
 
     def key(self) -> tuple:
-        return (-self.score, self.n_trainable, size(self.program), self.text, self.finetune)
+        n = size(self.program)
+        return (-(self.score - self.penalty * n), self.n_trainable, n, self.text, self.finetune)
 
 
 @dataclass
@@ -242,7 +270,7 @@ def search(request: Type, train: Data, val: Data, primitives: Mapping[str, Type]
     frozen: list[Arm] = []
     trainable: list[Arm] = []
     for i, p in enumerate(programs):
-        arm = Arm(p, finetune=False)
+        arm = Arm(p, finetune=False, penalty=cfg.size_penalty)
         try:
             arm.model = _compile(p, request, resolve, False, library, cfg, i)
         except (KeyError, ValueError) as error:
@@ -256,7 +284,7 @@ def search(request: Type, train: Data, val: Data, primitives: Mapping[str, Type]
             trainable.append(arm)
     frozen.sort(key=Arm.key)
     for arm in [a for a in frozen if a.model.slots][: cfg.finetune_top]:
-        tuned = Arm(arm.program, finetune=True)
+        tuned = Arm(arm.program, finetune=True, penalty=cfg.size_penalty)
         tuned.model = _compile(arm.program, request, resolve, True, library, cfg, len(programs))
         tuned.n_trainable = sum(q.numel() for q in tuned.model.trainable())
         trainable.append(tuned)
@@ -270,7 +298,8 @@ def search(request: Type, train: Data, val: Data, primitives: Mapping[str, Type]
     while alive:
         steps = cfg.min_steps * cfg.eta**rung
         for arm in alive:
-            tc = _with(cfg.train, steps=steps - arm.steps, seed=cfg.train.seed + rung)
+            tc = _with(cfg.train, steps=steps - arm.steps, seed=cfg.train.seed + rung,
+                       batch_size=cfg.rung_batch)
             fit_gradient(arm.model, train, tc)
             arm.steps = steps
             score(arm)
