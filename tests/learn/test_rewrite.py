@@ -97,6 +97,10 @@ def test_refactoring_matches_bodies_with_shifted_arguments():
     assert inline_inventions(q) == p
     # a body variable bound inside the pattern cannot become an argument
     assert match(inv.body, 2, LISTS.parse("(map (lam (+ $0 $0)) $1)")) is None
+    # a partial application as a body (Stitch's arity-0 `(take 2)`) matches once eta-expanded
+    take2 = _dsl(("fn_3", "(take 2)"))
+    q = refactor_with(LISTS.parse("(lam (reverse (take 2 $0)))"), take2.invented("fn_3"), 1)
+    assert show(q) == "(lam (reverse (fn_3 $0)))"
 
 
 programs = st.sampled_from([

@@ -66,6 +66,8 @@ class LearnConfig:
     max_lambda_depth: int = 2
     train_limit: int | None = None  # use only the first N training tasks (tests, quick runs)
     test_limit: int | None = None
+    train_names: tuple[str, ...] | None = None  # use only these training tasks (by name)
+    test_names: tuple[str, ...] | None = None
     compress: CompressConfig = field(default_factory=CompressConfig)
     refit: RefitConfig = field(default_factory=RefitConfig)
 
@@ -75,7 +77,9 @@ class LearnConfig:
 
     def to_json(self) -> dict:
         d = asdict(self)
-        d["train_timeouts"] = list(self.train_timeouts)
+        for key in ("train_timeouts", "train_names", "test_names"):
+            if d[key] is not None:
+                d[key] = list(d[key])
         return d
 
     @classmethod
@@ -86,8 +90,9 @@ class LearnConfig:
             d["compress"] = CompressConfig(**d["compress"])
         if "refit" in d:
             d["refit"] = RefitConfig(**d["refit"])
-        if "train_timeouts" in d:
-            d["train_timeouts"] = tuple(d["train_timeouts"])
+        for key in ("train_timeouts", "train_names", "test_names"):
+            if d.get(key) is not None:
+                d[key] = tuple(d[key])
         return cls(**d)
 
 
@@ -140,6 +145,17 @@ def _tasks(config: LearnConfig) -> tuple[Any, list[Task], list[Task]]:
     if domain.split is None:
         raise ValueError(f"domain {config.domain!r} has no train/test split")
     train, test = domain.split(tasks)
+    for names, split_name in ((config.train_names, "train"), (config.test_names, "test")):
+        if names is None:
+            continue
+        part = train if split_name == "train" else test
+        missing = set(names) - {t.name for t in part}
+        if missing:
+            raise ValueError(f"not in the {split_name} split: {sorted(missing)}")
+    if config.train_names is not None:
+        train = [t for t in train if t.name in set(config.train_names)]
+    if config.test_names is not None:
+        test = [t for t in test if t.name in set(config.test_names)]
     if config.train_limit is not None:
         train = train[: config.train_limit]
     if config.test_limit is not None:

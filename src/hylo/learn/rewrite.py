@@ -154,13 +154,30 @@ def _bind(term: Program, depth: int) -> Program | None:
     return shift(term, -depth) if depth else term
 
 
+def eta_body(body: Program, arity: int) -> Program:
+    """`body` with exactly `arity` outer lambdas, eta-expanding a partial application:
+    `(take 2)` at arity 1 is `(lam (take 2 $0))`."""
+    inner = body
+    lams = 0
+    while lams < arity and isinstance(inner, Lam):
+        inner = inner.body
+        lams += 1
+    missing = arity - lams
+    if missing == 0:
+        return body
+    inner = apply_args(shift(inner, missing), [Var(missing - 1 - i) for i in range(missing)])
+    for _ in range(arity):
+        inner = Lam(inner)
+    return inner
+
+
 def match(body: Program, arity: int, term: Program) -> list[Program] | None:
     """Arguments `args` such that `(inv args...)` beta-reduces to `term`, where `body` is the
-    invention's closed body with `arity` outer lambdas; None if `term` is not an instance."""
-    pattern = body
+    invention's closed body and `arity` its number of arguments; None if `term` is not an
+    instance."""
+    pattern = eta_body(body, arity)
     for _ in range(arity):
-        if not isinstance(pattern, Lam):
-            return None
+        assert isinstance(pattern, Lam)
         pattern = pattern.body
     args: list[Program | None] = [None] * arity
 
