@@ -180,14 +180,20 @@ def test_inputs_are_not_mutated() -> None:
 
 
 def test_evaluators_leave_the_recursion_limit_as_they_found_it() -> None:
-    before = sys.getrecursionlimit()
-    p = parse("(lam (map (lam (+ $0 1)) $0))")
-    assert run_reference(p, DSL, ([1],)) == [2]
-    assert sys.getrecursionlimit() == before
-    assert run_program(p, DSL, ([1],)) == [2]
-    assert sys.getrecursionlimit() == before
-    assert run_closure(compile_program(p.body, DSL), ([1],)) == [2]  # type: ignore[attr-defined]
-    assert sys.getrecursionlimit() == before
+    saved = sys.getrecursionlimit()
+    before = 1000  # below what the evaluators raise it to while they run
+    sys.setrecursionlimit(before)
+    try:
+        p = parse("(lam (map (lam (+ $0 1)) $0))")
+        assert run_reference(p, DSL, ([1],)) == [2]
+        assert sys.getrecursionlimit() == before
+        assert run_program(p, DSL, ([1],)) == [2]
+        assert sys.getrecursionlimit() == before
+        body = compile_program(p.body, DSL)  # type: ignore[attr-defined]
+        assert run_closure(body, ([1],)) == [2]
+        assert sys.getrecursionlimit() == before
+    finally:
+        sys.setrecursionlimit(saved)
 
 
 def test_run_closure_takes_the_input_environment() -> None:
