@@ -12,7 +12,6 @@ to the process (evaluation is single-threaded), reset by `start()` before each r
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable, Sequence
 from operator import itemgetter
@@ -20,7 +19,7 @@ from typing import Any
 
 from hylo.core.dsl import DSL, Primitive
 from hylo.core.interpret import primitive_value
-from hylo.core.limits import DEFAULT_LIMITS, EvalFailure, Limits, StepLimit
+from hylo.core.limits import DEFAULT_LIMITS, EvalFailure, Limits, StepLimit, guarded
 from hylo.core.program import App, Hole, Invented, Lam, Prim, Program, Var, spine
 
 Closure = Callable[[tuple[Any, ...]], Any]
@@ -170,23 +169,8 @@ def run_closure(
 ) -> Any:
     """Evaluate a compiled program body in `env` under limits; failures are EvalFailure."""
     start(limits)
-    old = sys.getrecursionlimit()
-    if old < limits.max_depth * 8 + 200:
-        sys.setrecursionlimit(limits.max_depth * 8 + 200)
-    try:
+    with guarded(limits):
         return fn(env)
-    except StepLimit as e:
-        raise EvalFailure("limit", str(e)) from None
-    except RecursionError:
-        raise EvalFailure("recursion", "too deep") from None
-    except MemoryError:
-        raise EvalFailure("memory", "out of memory") from None
-    except EvalFailure:
-        raise
-    except Exception as e:  # untrusted program: whatever it raises is a recorded failure
-        raise EvalFailure("error", f"{type(e).__name__}: {e}") from None
-    finally:
-        sys.setrecursionlimit(old)  # a process-wide setting: leave it as it was found
 
 
 def run_program(
@@ -194,22 +178,12 @@ def run_program(
 ) -> Any:
     """Apply closed program `p` to `inputs` with the fast evaluator."""
     start(limits)
-    try:
+    with guarded(limits):
         fn = compile_program(p, dsl)  # inside: compiling a very deep program recurses too
         value = fn(())
         for x in inputs:
             value = value(x)
         return value
-    except StepLimit as e:
-        raise EvalFailure("limit", str(e)) from None
-    except RecursionError:
-        raise EvalFailure("recursion", "too deep") from None
-    except MemoryError:
-        raise EvalFailure("memory", "out of memory") from None
-    except EvalFailure:
-        raise
-    except Exception as e:
-        raise EvalFailure("error", f"{type(e).__name__}: {e}") from None
 
 
 def input_env(inputs: Sequence[Any]) -> tuple[Any, ...]:

@@ -81,11 +81,23 @@ def infer_type(p: Program, dsl: DSL, env: tuple[Type, ...] = ()) -> Type:
 
 
 def check(p: Program, dsl: DSL, request: Type) -> None:
-    """Raise ProgramTypeError unless `p` can have type `request`."""
+    """Raise ProgramTypeError unless `p` has type `request` for every instance of it.
+
+    The request's type variables are rigid: `(lam 1)` is not an `a -> a`.
+    """
     ctx = _Ctx(dsl)
-    req, ctx.next_var = instantiate(request, 0)
+    req = _rigid(request)
     t = _infer(p, (), ctx)
     ctx.unify(t, req, p)
+
+
+def _rigid(t: Type) -> Type:
+    """Type variables replaced by constants that unify only with themselves."""
+    if isinstance(t, TVar):
+        return TCon(f"?{t.index}")
+    if not t.args:
+        return t
+    return TCon(t.name, tuple(_rigid(a) for a in t.args))
 
 
 def is_well_typed(p: Program, dsl: DSL, request: Type | None = None) -> bool:

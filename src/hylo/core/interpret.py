@@ -7,12 +7,11 @@ evaluated is one step.
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import Any
 
 from hylo.core.dsl import DSL, Primitive
-from hylo.core.limits import DEFAULT_LIMITS, EvalFailure, Limits, StepLimit
+from hylo.core.limits import DEFAULT_LIMITS, EvalFailure, Limits, StepLimit, guarded
 from hylo.core.program import App, Hole, Invented, Lam, Prim, Program, Var, spine
 
 
@@ -87,22 +86,8 @@ def run_reference(
 ) -> Any:
     """Apply closed program `p` to `inputs`. Any failure is an `EvalFailure`."""
     interp = _Interp(dsl, limits)
-    old = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(old, limits.max_depth * 8 + 200))
-    try:
+    with guarded(limits):
         value = interp.ev(p, ())
         for x in inputs:
             value = value(x)
         return value
-    except EvalFailure:
-        raise
-    except StepLimit as e:
-        raise EvalFailure("limit", str(e)) from None
-    except RecursionError:
-        raise EvalFailure("recursion", "too deep") from None
-    except MemoryError:
-        raise EvalFailure("memory", "out of memory") from None
-    except Exception as e:  # a program that raises is a recorded failure, whatever it raised
-        raise EvalFailure("error", f"{type(e).__name__}: {e}") from None
-    finally:
-        sys.setrecursionlimit(old)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 
@@ -34,3 +37,30 @@ class EvalFailure(Exception):
 
 class StepLimit(Exception):
     """Raised inside evaluation when the step or time budget is spent."""
+
+
+@contextmanager
+def guarded(limits: Limits) -> Iterator[None]:
+    """Run untrusted evaluation: whatever it raises becomes an `EvalFailure`.
+
+    Raises Python's recursion limit to what `limits.max_depth` needs for the duration (both
+    evaluators use the same setting) and puts the process-wide value back afterwards.
+    """
+    old = sys.getrecursionlimit()
+    needed = limits.max_depth * 8 + 200
+    if old < needed:
+        sys.setrecursionlimit(needed)
+    try:
+        yield
+    except EvalFailure:
+        raise
+    except StepLimit as e:
+        raise EvalFailure("limit", str(e)) from None
+    except RecursionError:
+        raise EvalFailure("recursion", "too deep") from None
+    except MemoryError:
+        raise EvalFailure("memory", "out of memory") from None
+    except Exception as e:  # a program that raises is a recorded failure, whatever it raised
+        raise EvalFailure("error", f"{type(e).__name__}: {e}") from None
+    finally:
+        sys.setrecursionlimit(old)

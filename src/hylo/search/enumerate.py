@@ -308,10 +308,7 @@ class Enumerator:
         self.struct: list[tuple[int, ...]] = []
         self.closures: list[Closure] = []
         self._nts: dict[tuple[Type, tuple[Type, ...]], _NonTerminal] = {}
-        out = returns(request)
-        if is_arrow(out):
-            raise ValueError("request's return type must not be an arrow")
-        self.root = self.nonterminal(out, self.start_env)
+        self.root = self.nonterminal(returns(request), self.start_env)
 
     # ------------------------------------------------------------ structure
     def nonterminal(self, tau: Type, env: tuple[Type, ...]) -> _NonTerminal:
