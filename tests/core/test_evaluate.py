@@ -348,3 +348,16 @@ def test_a_failure_leaves_the_limits_of_the_next_run_alone() -> None:
     # `start` resets the counter and its limits for each run.
     evaluate.start(Limits(max_steps=5))
     assert len(run_program(ok, DSL, ([],), DEFAULT_LIMITS)) == 1000
+
+
+def test_both_evaluators_allow_the_same_recursion_depth() -> None:
+    from hylo.core.evaluate import run_program
+    from hylo.core.interpret import run_reference
+    from hylo.core.program import parse
+    from hylo.domains import get_domain
+
+    dsl = get_domain("lists").dsl
+    # A fold whose accumulator is a function: 625 nested calls at run time.
+    text = "(lam (fold (range (* 5 (* 5 (* 5 5)))) (lam $0) (lam (lam (lam ($1 (+ $0 1))))) $0))"
+    p = parse(text)
+    assert run_reference(p, dsl, (5,)) == run_program(p, dsl, (5,)) == 630

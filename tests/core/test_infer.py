@@ -188,3 +188,18 @@ def test_a_request_that_does_not_match_is_reported_with_the_program() -> None:
     assert "(lam (sum $0))" in str(info.value)
     with pytest.raises(UnificationError):
         unify(infer_type(p, DSL), parse_type("int -> int"))
+
+
+def test_request_type_variables_are_rigid() -> None:
+    from hylo.core.infer import ProgramTypeError, check
+    from hylo.core.program import parse
+    from hylo.core.types import parse_type
+    from hylo.domains import get_domain
+
+    dsl = get_domain("lists").dsl
+    check(parse("(lam $0)"), dsl, parse_type("a -> a"))
+    check(parse("(lam (length $0))"), dsl, parse_type("list(a) -> int"))
+    with pytest.raises(ProgramTypeError):
+        check(parse("(lam 1)"), dsl, parse_type("a -> a"))
+    with pytest.raises(ProgramTypeError):
+        check(parse("(lam (sum $0))"), dsl, parse_type("list(a) -> int"))
