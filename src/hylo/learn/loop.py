@@ -202,6 +202,8 @@ def _learn(store: Store, config: LearnConfig, reporter: Reporter,
     domain, train, test = _tasks(config)
     state, config = _open_run(store, config, domain.dsl, reporter)
     with store.transaction():
+        for name, prim in domain.dsl.primitives.items():
+            store.put_primitive(name, show_type(prim.type), config.domain)
         for t in [*train, *test]:
             store.put_task(t.name, config.domain, show_type(t.request),
                            [{"i": list(e.inputs), "o": e.output} for e in t.examples])

@@ -147,7 +147,8 @@ def render(store: Store, run_id: int | None = None) -> str:
             for tok in _tokens(a.body):
                 if tok in names and tok != a.name:
                     edges.append((tok, a.name))
-        parts.append(_img(plots.dependency_graph(nodes, sorted(set(edges)))))
+        gists = {a.name: " ".join(_gist(a.body, names)) for a in data.abstractions}
+        parts.append(_img(plots.dependency_graph(nodes, sorted(set(edges)), gists)))
 
     parts.append(f"<h2>Test tasks: iteration {xs[0]} and {xs[-1]}</h2>")
     rows = []
@@ -199,6 +200,18 @@ def _library(abstractions: list[Any]) -> str:
         ])
     return _table(["name", "type", "body", "in base primitives", "iteration", "uses",
                    "tasks (provenance)"], rows, raw=True)
+
+
+def _gist(body: str, library: set[str], limit: int = 3) -> list[str]:
+    """The first few distinct primitive names a body uses (what a reader recognises it by)."""
+    out: list[str] = []
+    for tok in _tokens(body):
+        if tok in ("lam", "lambda") or tok.startswith("$") or tok in library or tok in out:
+            continue
+        if tok.lstrip("-").isdigit():
+            continue
+        out.append(tok)
+    return out[:limit]
 
 
 def _tokens(text: str) -> list[str]:

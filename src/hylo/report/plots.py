@@ -121,18 +121,22 @@ def library_growth(iterations: Sequence[int], sizes: Sequence[int]) -> str:
 
 
 def dependency_graph(
-    nodes: Sequence[tuple[str, int, int]], edges: Sequence[tuple[str, str]]
+    nodes: Sequence[tuple[str, int, int]],
+    edges: Sequence[tuple[str, str]],
+    gists: Mapping[str, str] | None = None,
 ) -> str:
     """Abstractions (name, iteration learned, uses) as nodes laid out by iteration (columns);
-    an arrow from A to B when B's body calls A. Node area grows with uses."""
+    an arrow from A to B when B's body calls A. Node area grows with uses; `gists[name]`, a few
+    words (the primitives its body uses), is written under the node."""
+    gists = gists or {}
     plt = _plt()
     by_iter: dict[int, list[str]] = {}
     for name, it, _ in nodes:
         by_iter.setdefault(it, []).append(name)
     cols = sorted(by_iter)
     height = max((len(v) for v in by_iter.values()), default=1)
-    fig, ax = plt.subplots(figsize=(max(5.0, 1.8 * len(cols) + 1.5),
-                                    max(2.5, 0.62 * height + 1.2)))
+    fig, ax = plt.subplots(figsize=(max(5.0, 2.3 * len(cols) + 1.5),
+                                    max(2.5, 0.85 * height + 1.2)))
     pos: dict[str, tuple[float, float]] = {}
     for ci, it in enumerate(cols):
         names = by_iter[it]
@@ -143,12 +147,15 @@ def dependency_graph(
         if a in pos and b in pos:
             ax.annotate("", xy=pos[b], xytext=pos[a],
                         arrowprops={"arrowstyle": "-|>", "color": "#7f7f7f", "lw": 1.0,
-                                    "shrinkA": 14, "shrinkB": 14,
+                                    "shrinkA": 17, "shrinkB": 17,
                                     "connectionstyle": "arc3,rad=0.15"})
     for n, (x, y) in pos.items():
-        size = 250 + 60 * math.sqrt(max(uses.get(n, 0), 0))
+        size = 550 + 80 * math.sqrt(max(uses.get(n, 0), 0))
         ax.scatter([x], [y], s=size, color="#ffbb78", edgecolor="#d62728", zorder=3)
-        ax.annotate(n, (x, y), ha="center", va="center", fontsize=8, zorder=4)
+        ax.annotate(n, (x, y), ha="center", va="center", fontsize=7, zorder=4)
+        if gists.get(n):
+            ax.annotate(gists[n], (x, y), textcoords="offset points", xytext=(0, -17),
+                        ha="center", va="top", fontsize=6.5, color="#444444", zorder=4)
     ax.set_xticks(range(len(cols)))
     ax.set_xticklabels([f"iteration {c}" for c in cols], fontsize=8)
     ax.set_yticks([])
