@@ -30,16 +30,17 @@ def _timeouts(text: str) -> tuple[float, ...]:
 def learn_lists(
     iterations: int = typer.Option(10, "--iterations", help="Wake-sleep iterations to run."),
     timeout: float = typer.Option(
-        20.0, "--timeout", help="Per-task seconds on the test split (first and last iteration)."
+        20.0, "--timeout", help="Per-task seconds on the test split."
     ),
     workers: int = typer.Option(2, "--workers", help="Search processes."),
     library: Path = typer.Option(Path("hylo.db"), "--library", help="Library file."),
-    probe_timeout: float = typer.Option(
-        5.0, "--probe-timeout",
-        help="Per-task seconds on the test split at the iterations in between (0: skip).",
+    probe_timeout: float | None = typer.Option(
+        None, "--probe-timeout",
+        help="Per-task seconds on the test split between the first and the last iteration "
+        "(default: --timeout; 0: do not test there).",
     ),
     train_timeouts: str = typer.Option(
-        "5,5,10", "--train-timeouts",
+        "5,10", "--train-timeouts",
         help="Per-task seconds for unsolved training tasks, by iteration (the last repeats).",
     ),
     resolve_timeout: float = typer.Option(

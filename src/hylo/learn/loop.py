@@ -10,9 +10,9 @@ One iteration `i`:
    short `resolve_timeout` (their new, library-using solutions are what the next sleep builds
    on; if the search misses, the old solutions stay). The best `keep` solutions per task make
    its frontier.
-3. **test**: search the held-out test split under `G_i`, at `test_timeout` (the benchmark's
-   per-task timeout) at the first and the last iteration and at `probe_timeout` in between (0
-   skips the test there). Test tasks never feed the frontiers.
+3. **test**: search the held-out test split under `G_i` at `test_timeout` (the benchmark's
+   per-task timeout). A cheaper schedule may set `probe_timeout` for the iterations between the
+   first and the last (0 skips the test there). Test tasks never feed the frontiers.
 4. **checkpoint**: one store transaction writes the iteration's attempts and solutions, the new
    abstractions (with provenance), the grammar `G_i`, the frontiers, and the iteration's metrics.
 
@@ -58,8 +58,8 @@ class LearnConfig:
     iterations: int = 10
     workers: int = 2
     test_timeout: float = 20.0
-    probe_timeout: float = 5.0
-    train_timeouts: tuple[float, ...] = (5.0, 5.0, 10.0)
+    probe_timeout: float | None = None  # test timeout between first and last (None: same)
+    train_timeouts: tuple[float, ...] = (5.0, 10.0)
     resolve_timeout: float = 1.0
     keep: int = 3
     search_keep: int = 3
@@ -280,7 +280,8 @@ def _iteration(store: Store, config: LearnConfig, state: _State, train: list[Tas
     # test
     t2 = time.perf_counter()
     first = i == state.start
-    test_timeout = config.test_timeout if (first or last) else config.probe_timeout
+    probe = config.probe_timeout
+    test_timeout = config.test_timeout if (first or last or probe is None) else probe
     test_results: dict[str, SearchResult] = {}
     if test and test_timeout > 0:
         reporter.phase(f"iteration {i}: test ({len(test)} tasks, {test_timeout:g}s)", len(test))
