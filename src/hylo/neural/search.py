@@ -12,11 +12,12 @@ Ranking. A candidate without trainable weights (algorithmic primitives and froze
 modules only) is scored at once: its accuracy on the validation split. Candidates with weights to
 train (fresh holes, and library modules opened for fine-tuning) share the training budget by
 successive halving (our own loop, deterministic): each surviving candidate is trained up to
-`min_steps * eta**r` steps at rung r, scored on the validation split, and the best `1/eta`
-go on. The winner is the best validation accuracy, less `size_penalty` per program node (an
-Occam prior: a larger program must fit the validation split visibly better); ties go to the
-candidate with fewer trainable weights, then to the smaller program. A trainable winner then
-finishes its training (`final_steps`) on train + validation.
+`min_steps * eta**r` steps at rung r, scored by its validation negative log-likelihood (soft
+semantics), and the best `1/eta` go on; the last survivor alone competes with the candidates
+that had nothing to train. The winner is the best validation accuracy, less `size_penalty` per
+program node (an Occam prior: a larger program must fit the validation split visibly better);
+ties go to the candidate with fewer trainable weights, then to the smaller program. A trainable
+winner then finishes its training (`final_steps`) on train + validation.
 """
 
 from __future__ import annotations
@@ -211,6 +212,7 @@ class Arm:
     n_trainable: int = 0
     error: str | None = None
     penalty: float = 0.0
+    nll: float = math.inf
 
     @property
     def text(self) -> str:
@@ -219,6 +221,11 @@ class Arm:
     def key(self) -> tuple:
         n = size(self.program)
         return (-(self.score - self.penalty * n), self.n_trainable, n, self.text, self.finetune)
+
+    def rung_key(self) -> tuple:
+        """Successive halving ranks partly trained candidates by validation likelihood, which
+        separates them long before their accuracies leave chance level."""
+        return (self.nll, -self.score, self.n_trainable, size(self.program), self.text)
 
 
 @dataclass
@@ -261,10 +268,12 @@ def search(request: Type, train: Data, val: Data, primitives: Mapping[str, Type]
     val_values = val.values()
     cache: dict = {}
 
-    def score(arm: Arm) -> None:
+    def score(arm: Arm, with_nll: bool = False) -> None:
         arm.model.eval()
         arm.model.cache = cache if not arm.finetune else None
         arm.score = _val_accuracy(arm.model, val, val_values)
+        if with_nll:
+            arm.nll = _val_nll(arm.model, val, val_values)
         arm.model.cache = None
 
     frozen: list[Arm] = []
@@ -302,11 +311,11 @@ def search(request: Type, train: Data, val: Data, primitives: Mapping[str, Type]
                        batch_size=cfg.rung_batch)
             fit_gradient(arm.model, train, tc)
             arm.steps = steps
-            score(arm)
-        alive.sort(key=Arm.key)
+            score(arm, with_nll=True)
+        alive.sort(key=Arm.rung_key)
         rungs.append({"rung": rung, "steps": steps,
-                      "scores": [(a.text + (" [finetune]" if a.finetune else ""), a.score)
-                                 for a in alive]})
+                      "scores": [(a.text + (" [finetune]" if a.finetune else ""), a.score,
+                                  a.nll) for a in alive]})
         rung += 1
         if progress:
             progress(f"rung {rung}: best {alive[0].score:.3f}", min(1.0, rung / total_rungs))
@@ -314,7 +323,9 @@ def search(request: Type, train: Data, val: Data, primitives: Mapping[str, Type]
             break
         alive = alive[: max(1, math.ceil(len(alive) / cfg.eta))]
 
-    everything = sorted(frozen + trainable, key=Arm.key)
+    # trainable candidates dropped at an early rung are out: only the last survivor competes
+    # with the candidates that had nothing to train
+    everything = sorted(frozen + alive[:1], key=Arm.key)
     if not everything:
         raise RuntimeError(f"no candidate program of type {request} could be built")
     best = everything[0]
@@ -341,6 +352,20 @@ def _val_accuracy(model: HybridModel, val: Data, values: list[Any]) -> float:
         except (TypeError, RuntimeError, KeyError):
             return 0.0
     return float((out == val.y.long()).float().mean())
+
+
+def _val_nll(model: HybridModel, val: Data, values: list[Any]) -> float:
+    import torch
+
+    from hylo.neural.hybrid import nll
+
+    if len(val) == 0:
+        return math.inf
+    with torch.no_grad():
+        try:
+            return float(nll(model(values, "soft"), val.y).mean())
+        except (TypeError, RuntimeError, KeyError):
+            return math.inf
 
 
 def _with(cfg: TrainConfig, **changes: Any) -> TrainConfig:

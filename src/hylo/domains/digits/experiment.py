@@ -444,6 +444,7 @@ def bench(store: Any, budgets: list[int], cfg: DigitsConfig | None = None,
                              "seconds": solved.seconds, "baseline_seconds": base_s,
                              "baseline_head": head, "program": solved.program,
                              "val_accuracy": solved.val_accuracy,
+                             "finetuned": solved.result.finetune,
                              "candidates": solved.result.candidates,
                              "uses_library": used_library(solved.program),
                              "n_test": len(task.test)})
@@ -462,6 +463,7 @@ def bench(store: Any, budgets: list[int], cfg: DigitsConfig | None = None,
             report["sum2_full"] = {"budget": len(task.train), "hylo_accuracy":
                                    solved.test_accuracy, "baseline_accuracy": base_acc,
                                    "program": solved.program, "seconds": solved.seconds,
+                                   "val_accuracy": solved.val_accuracy,
                                    "baseline_seconds": base_s, "digit_accuracy":
                                    solved.digit_accuracy, "uses_library": False,
                                    "n_test": len(task.test)}
