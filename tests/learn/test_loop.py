@@ -146,3 +146,16 @@ def test_a_new_run_continues_the_numbering(killed_and_resumed, tmp_path):
         runs = store.runs()
         assert [r.status for r in runs] == ["finished", "finished"]
         assert [it.iteration for it in store.iterations(runs[1].id)] == [3]
+
+
+def test_the_library_makes_test_tasks_cheaper(killed_and_resumed):
+    """Search enumerates fewer candidates for the test tasks once the library exists (counts of
+    candidates, not seconds: independent of the machine's load)."""
+    with open_store(killed_and_resumed["db"]) as store:
+        assert store.abstractions(), "no abstraction learned from the easy families"
+        its = store.iterations()
+        first, last = its[0].metrics["test"]["tasks"], its[-1].metrics["test"]["tasks"]
+        both = [n for n in first if first[n]["solved"] and last[n]["solved"]]
+        assert both
+        assert sum(last[n]["candidates"] for n in both) < sum(first[n]["candidates"]
+                                                              for n in both)
