@@ -173,3 +173,14 @@ def test_regress_kind_trains_on_reals():
     before = mean_nll(model, data)
     fit_gradient(model, data, TrainConfig(steps=300, augment=False, lr=1e-2))
     assert mean_nll(model, data) < before / 4
+
+
+def test_likelihood_is_finite_at_certain_outputs():
+    from hylo.neural.hybrid import nll
+
+    out = Bern(torch.tensor([1.0, 0.0, 1.0, 0.0]))
+    loss = nll(out, torch.tensor([1, 0, 0, 1]))
+    assert torch.isfinite(loss).all()
+    assert loss[0] == 0 and loss[1] == 0 and loss[2] > 20 and loss[3] > 20
+    cat = Cat(torch.tensor([[1.0, 0.0], [0.0, 1.0]]))
+    assert torch.isfinite(nll(cat, torch.tensor([1, 5]))).all()

@@ -465,9 +465,10 @@ def nll(out: Any, y: Tensor) -> Tensor:
         p = p.expand(y.shape[0], -1) if p.shape[0] == 1 else p
         return -torch.log(p.gather(1, y.long()[:, None]).squeeze(1).clamp_min(1e-12))
     if isinstance(out, Bern):
-        p = out.p.expand(y.shape[0]).clamp(1e-12, 1 - 1e-12)
-        y = y.float()
-        return -(y * torch.log(p) + (1 - y) * torch.log(1 - p))
+        # select, do not multiply: 0 * log(0) would be NaN (1 - 1e-12 is 1.0 in float32)
+        p = out.p.expand(y.shape[0])
+        return -torch.where(y.bool(), torch.log(p.clamp_min(1e-12)),
+                            torch.log((1 - p).clamp_min(1e-12)))
     if isinstance(out, Real):
         return (out.x - y.float()) ** 2
     raise TypeError(f"no likelihood for an output of kind {type(out).__name__}")

@@ -225,7 +225,8 @@ class Arm:
     def rung_key(self) -> tuple:
         """Successive halving ranks partly trained candidates by validation likelihood, which
         separates them long before their accuracies leave chance level."""
-        return (self.nll, -self.score, self.n_trainable, size(self.program), self.text)
+        nll = self.nll if not math.isnan(self.nll) else math.inf
+        return (nll, -self.score, self.n_trainable, size(self.program), self.text)
 
 
 @dataclass
