@@ -229,8 +229,10 @@ def _rename(program: Program, mapping: dict[str, str]) -> Program:
 
 
 def save_modules(solved: Solved, library: DigitsLibrary, run_id: int | None) -> str:
-    """Put every module the solution trained (fresh holes, fine-tuned library modules) into the
-    library as a new version; return the program text that refers to them."""
+    """Put every module the solution trained into the library; return the program text that
+    refers to them. A fresh module becomes a new version of its kind's name (`classify`); a
+    fine-tuned library module becomes a specialisation `<name>-<task>` (its parent recorded),
+    so that tuning on one task never overwrites the general module other tasks rely on."""
     model = solved.result.model
     mapping: dict[str, str] = {}
     for text in neural_names(solved.result.program):
@@ -238,7 +240,7 @@ def save_modules(solved: Solved, library: DigitsLibrary, run_id: int | None) -> 
         if slot.frozen:
             continue
         ref = parse_name(text)
-        name = ref.kind if ref.fresh else ref.name
+        name = ref.kind if ref.fresh else f"{ref.name.split('-')[0]}-{solved.task.name}"
         metrics = {"task": solved.task.name, "test_accuracy": solved.test_accuracy,
                    "val_accuracy": solved.val_accuracy}
         if solved.digit_accuracy is not None:
@@ -328,7 +330,7 @@ def ensure_classify_module(store: Any, cfg: DigitsConfig, run_id: int,
     for text in library.usable():
         ref = parse_name(text)
         rec = library.record(ref.name, ref.version)
-        if rec.kind == "classify":
+        if rec.kind == "classify" and ref.name == "classify":  # the general digit reader
             module = library.modules()[text]
             return {"module": text, "reused": True, "digit_accuracy":
                     digit_accuracy(module, cfg.seed), "seconds": 0.0,
