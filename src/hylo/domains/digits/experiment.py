@@ -367,11 +367,13 @@ def _parse(text: str) -> Program:
 
 def compare_methods(cfg: DigitsConfig, es_generations: int = 1500, reinforce_steps: int = 4000,
                     gradient_steps: int = 1500, tasks: tuple[str, ...] = ("classify", "sum2"),
+                    es_fitness: str = "nll", es_sigma: float = 0.1,
                     progress: Progress | None = None) -> list[dict[str, Any]]:
     """Gradient vs REINFORCE vs separable CMA-ES on the same program, module and data.
 
     The module is a linear classifier (650 weights) so that an evolution strategy over all its
-    weights is feasible; images are not augmented, so every method sees the same data."""
+    weights is feasible; images are not augmented, so every method sees the same data. ES
+    fitness: `nll` (soft likelihood) or `error` (hard error rate, needs no relaxation)."""
     rows = []
     spec = {"arch": "linear"}
     for name in tasks:
@@ -386,8 +388,8 @@ def compare_methods(cfg: DigitsConfig, es_generations: int = 1500, reinforce_ste
         plans = [
             ("gradient", replace(base, steps=gradient_steps), {}),
             ("reinforce", replace(base, steps=reinforce_steps, batch_size=128), {}),
-            ("es", replace(base, steps=es_generations, sigma=0.1, es_batch=4096,
-                           fitness="nll"), {"fitness": "nll"}),
+            ("es", replace(base, steps=es_generations, sigma=es_sigma, es_batch=4096,
+                           fitness=es_fitness), {"fitness": es_fitness}),
         ]
         for method, tc, extra in plans:
             if progress:

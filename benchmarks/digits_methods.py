@@ -1,0 +1,49 @@
+"""Gradient vs REINFORCE vs separable CMA-ES on the digits tasks, with the ES fitness as a knob.
+
+    python benchmarks/digits_methods.py --fitness nll   --json methods_nll.json
+    python benchmarks/digits_methods.py --fitness error --json methods_error.json
+
+The same comparison runs inside `hylo bench digits` with `--fitness nll`; this script exists to
+measure the other settings (the hard error-rate fitness, more generations, one task).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--fitness", choices=["nll", "error"], default="nll")
+    ap.add_argument("--es-generations", type=int, default=1500)
+    ap.add_argument("--sigma", type=float, default=0.1)
+    ap.add_argument("--reinforce-steps", type=int, default=4000)
+    ap.add_argument("--tasks", default="classify,sum2")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args()
+
+    import torch
+
+    torch.set_num_threads(1)
+    from hylo.domains.digits.experiment import DigitsConfig, compare_methods
+
+    t0 = time.perf_counter()
+    rows = compare_methods(DigitsConfig(seed=args.seed), es_generations=args.es_generations,
+                           reinforce_steps=args.reinforce_steps,
+                           tasks=tuple(args.tasks.split(",")), es_fitness=args.fitness,
+                           es_sigma=args.sigma,
+                           progress=lambda msg, done: print(msg, flush=True) if done else None)
+    for r in rows:
+        print(f"{r['task']:14s} {r['method']:10s} {100 * r['test_accuracy']:5.1f}%  "
+              f"gap {100 * r['gap_to_gradient']:+5.1f} pts  {r['seconds']:6.1f} s")
+    report = {"fitness": args.fitness, "rows": rows, "wall_seconds": time.perf_counter() - t0}
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
