@@ -43,13 +43,16 @@ class StepLimit(Exception):
 def guarded(limits: Limits) -> Iterator[None]:
     """Run untrusted evaluation: whatever it raises becomes an `EvalFailure`.
 
-    Raises Python's recursion limit to what `limits.max_depth` needs for the duration (both
-    evaluators use the same setting) and puts the process-wide value back afterwards.
+    Sets Python's recursion limit to what `limits.max_depth` needs for the duration, whatever
+    the process had (so both evaluators, in any process, fail at the same depth), and puts the
+    process-wide value back afterwards.
     """
     old = sys.getrecursionlimit()
     needed = limits.max_depth * 8 + 200
-    if old < needed:
+    try:
         sys.setrecursionlimit(needed)
+    except RecursionError:  # already deeper than that: keep the limit the caller has
+        pass
     try:
         yield
     except EvalFailure:

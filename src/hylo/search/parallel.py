@@ -60,15 +60,20 @@ _WORKER: dict = {}
 
 
 def _init_worker(config: SearchConfig) -> None:
-    import sys
-
     from hylo.search.enumerative import EnumerativeSearcher
 
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
     _dsl, grammar = config.build()
     _WORKER["searcher"] = EnumerativeSearcher(
         grammar, max_lambda_depth=config.max_lambda_depth, keep=config.keep
     )
+
+
+def _init_worker_process(config: SearchConfig) -> None:
+    """A pool worker: its own process, so it may raise its recursion limit for deep grammars."""
+    import sys
+
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
+    _init_worker(config)
 
 
 def _run_task(task: Task, budget: Budget) -> SearchResult:
@@ -111,7 +116,7 @@ def iter_solve(
             with ProcessPoolExecutor(
                 max_workers=workers,
                 mp_context=ctx,
-                initializer=_init_worker,
+                initializer=_init_worker_process,
                 initargs=(config,),
             ) as pool:
                 futures = {pool.submit(_run_task, t, budget): t for t in pending}
