@@ -159,3 +159,24 @@ def test_the_library_makes_test_tasks_cheaper(killed_and_resumed):
         assert both
         assert sum(last[n]["candidates"] for n in both) < sum(first[n]["candidates"]
                                                               for n in both)
+
+
+def test_learning_continues_on_an_imported_library(killed_and_resumed, tmp_path):
+    from hylo.learn.loop import LearnConfig, learn
+    from hylo.library.exchange import export_file, import_file
+
+    export_file(killed_and_resumed["db"], tmp_path / "lib.json")
+    db = tmp_path / "imported.db"
+    import_file(db, tmp_path / "lib.json")
+    with open_store(db) as store:
+        imported = {a.name for a in store.abstractions()}
+    config = LearnConfig(iterations=1, workers=0, train_names=TRAIN, test_limit=0, keep=2,
+                         search_keep=2, train_timeouts=(0.3,), resolve_timeout=0.2,
+                         test_timeout=0.2)
+    assert learn(db, config)["finished"]
+    with open_store(db) as store:
+        (run,) = store.runs()
+        assert [it.iteration for it in store.iterations(run.id)] == [3]
+        assert imported <= set(load_grammar(store, LISTS, "lists").dsl.inventions)
+        # the imported frontiers were the first sleep's corpus
+        assert store.iterations(run.id)[0].metrics["sleep"]["corpus"] > 0
