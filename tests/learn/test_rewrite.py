@@ -10,7 +10,7 @@ from learn_helpers import INPUTS, LISTS, task
 from hylo.core.dsl import Invention
 from hylo.core.grammar import Grammar, NotDerivable
 from hylo.core.infer import infer_type
-from hylo.core.program import inline_inventions, parse, show
+from hylo.core.program import Lam, inline_inventions, parse, show
 from hylo.learn.rewrite import (
     RewriteError,
     from_stitch_body,
@@ -117,9 +117,9 @@ def test_stitch_body_round_trip(text, cut):
     body = LISTS.parse(text)
     lams = 0
     q = body
-    while q.__class__.__name__ == "Lam":
+    while isinstance(q, Lam):
         lams += 1
-        q = q.body  # type: ignore[attr-defined]
+        q = q.body
     arity = min(cut, lams)
     stitch_text, n = to_stitch_body(body, arity)
     assert n == arity
