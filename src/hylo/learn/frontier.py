@@ -36,10 +36,6 @@ class Frontiers:
     def solved(self) -> set[str]:
         return {t for t, e in self.entries.items() if e}
 
-    def best(self, task: str) -> tuple[str, float] | None:
-        e = self.entries.get(task)
-        return e[0] if e else None
-
     def replace(self, task: str, programs: Iterable[tuple[str, float]]) -> None:
         """Set a task's entries (deduplicated, cheapest first, at most `keep`)."""
         self.entries[task] = []

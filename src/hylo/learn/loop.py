@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -401,5 +401,3 @@ def _sleep(config: LearnConfig, grammar: Grammar, frontiers: Frontiers,
     info["corpus"] = len(corpus)
     return fitted, result.added, info
 
-
-ProgressCallback = Callable[[SearchResult], None]
