@@ -10,6 +10,7 @@ time; a task that crashes its worker is recorded as a failure, never a crash of 
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -69,10 +70,24 @@ def _init_worker(config: SearchConfig) -> None:
 
 
 def _init_worker_process(config: SearchConfig) -> None:
-    """A pool worker: its own process, so it may raise its recursion limit for deep grammars."""
+    """A pool worker: its own process, so it may raise its recursion limit for deep grammars.
+
+    A watchdog thread ends the worker when its parent dies (a `kill -9` of the run would
+    otherwise leave workers behind, adopted by init).
+    """
     import sys
+    import threading
 
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="hylo-parent-watchdog", daemon=True).start()
     _init_worker(config)
 
 
