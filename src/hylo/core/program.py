@@ -164,15 +164,17 @@ def substitute(body: Program, value: Program, index: int = 0) -> Program:
     return body
 
 
-def beta_normal(p: Program, max_steps: int = 10_000) -> Program:
-    """Beta-normal form (inventions are inlined). Bounded: raises ValueError past max_steps."""
+def beta_normal(p: Program, max_steps: int = 10_000, inline: bool = True) -> Program:
+    """Beta-normal form; inventions are inlined unless `inline` is False.
+
+    Bounded: raises ValueError past max_steps (a term need not have a normal form)."""
     steps = [0]
 
     def go(q: Program) -> Program:
         steps[0] += 1
         if steps[0] > max_steps:
             raise ValueError("beta normalisation exceeded its step limit")
-        if isinstance(q, Invented):
+        if isinstance(q, Invented) and inline:
             return go(q.body)
         if isinstance(q, Lam):
             return Lam(go(q.body))

@@ -31,12 +31,12 @@ from hylo.core.program import (
     Program,
     Var,
     apply_args,
+    beta_normal,
     free_indices,
     parse,
     shift,
     show,
     spine,
-    substitute,
     walk,
 )
 from hylo.core.task import Task
@@ -127,23 +127,10 @@ def inline(p: Program, names: Collection[str]) -> Program:
 
 def beta(p: Program, max_steps: int = 10_000) -> Program:
     """Beta-normal form without inlining inventions (bounded, RewriteError past max_steps)."""
-    steps = [0]
-
-    def go(q: Program) -> Program:
-        steps[0] += 1
-        if steps[0] > max_steps:
-            raise RewriteError("beta reduction exceeded its step limit")
-        if isinstance(q, Lam):
-            return Lam(go(q.body))
-        if isinstance(q, App):
-            f = go(q.f)
-            x = go(q.x)
-            if isinstance(f, Lam):
-                return go(substitute(f.body, x))
-            return App(f, x)
-        return q
-
-    return go(p)
+    try:
+        return beta_normal(p, max_steps, inline=False)
+    except ValueError as e:
+        raise RewriteError(str(e)) from None
 
 
 # ------------------------------------------------------------------ refactoring
