@@ -22,6 +22,7 @@ one value of batch `B*L` plus a mask `(B, L)`. Ints are non-negative.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -123,12 +124,16 @@ def list_bern(lst: Lst) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- functions
-class Fn:
-    def __call__(self, x: Any) -> Any:
-        raise NotImplementedError
+class Fn(ABC):
+    """A function value in the differentiable semantics (a closure or a partial primitive)."""
 
+    @abstractmethod
+    def __call__(self, x: Any) -> Any:
+        """Apply to one argument."""
+
+    @abstractmethod
     def take(self, idx: Tensor) -> Fn:
-        raise NotImplementedError
+        """The same function restricted to the batch rows `idx`."""
 
 
 class Closure(Fn):
