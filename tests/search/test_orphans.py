@@ -65,3 +65,41 @@ def test_workers_exit_when_the_parent_is_killed() -> None:
     while time.time() < deadline and any(_alive(p) for p in pids):
         time.sleep(0.2)
     assert not any(_alive(p) for p in pids), "workers outlived their killed parent"
+
+
+def test_a_killed_worker_fails_only_the_tasks_in_flight() -> None:
+    import multiprocessing
+    import threading
+
+    from hylo.core.grammar import Grammar
+    from hylo.core.task import Example, Task
+    from hylo.core.types import parse_type
+    from hylo.domains import get_domain
+    from hylo.search.base import Budget
+    from hylo.search.parallel import SearchConfig, iter_solve
+
+    dsl = get_domain("lists").dsl
+    tasks = [
+        Task(f"t{i}", parse_type("list(int) -> int"),
+             (Example(([1],), 982451653 + i), Example(([2],), -7)))
+        for i in range(4)
+    ]
+    config = SearchConfig.from_grammar("lists", Grammar.uniform(dsl))
+
+    def kill_one_worker() -> None:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            children = [p for p in multiprocessing.active_children() if p.pid]
+            if len(children) >= 2:
+                time.sleep(1.0)  # let both start their first task
+                os.kill(children[0].pid, signal.SIGKILL)
+                return
+            time.sleep(0.05)
+
+    threading.Thread(target=kill_one_worker, daemon=True).start()
+    results = list(iter_solve(tasks, config, Budget(seconds=3), workers=2))
+    assert sorted(r.task for r in results) == ["t0", "t1", "t2", "t3"]
+    died = [r for r in results if r.stopped == "error: worker process died"]
+    assert len(died) == 2  # the two tasks running when the pool broke; no others
+    assert {r.task for r in died} == {"t0", "t1"}
+    assert all(r.stopped == "timeout" for r in results if r not in died)

@@ -235,16 +235,6 @@ def _ground_parts(t: Type) -> list[Type]:
     return [*inner, t] if is_ground(t) else inner
 
 
-def _nullary(t: Type) -> list[Type]:
-    if isinstance(t, TVar):
-        return []
-    if t.name == "->":
-        return [c for a in t.args for c in _nullary(a)]
-    if not t.args:
-        return [t]
-    return [c for a in t.args for c in _nullary(a)]
-
-
 def _too_big(t: Type, limit: int) -> bool:
     if isinstance(t, TCon) and t.name == "->":
         return any(_too_big(a, limit) for a in t.args)

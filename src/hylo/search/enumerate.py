@@ -20,6 +20,7 @@ Only the ill-typed is pruned: every production is type-correct by construction.
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -176,7 +177,7 @@ class _NonTerminal:
             for split in _splits(rem, k):
                 lists = [ch.get(s) for ch, s in zip(children, split, strict=True)]
                 if all(lists):
-                    self._emit(out, head, open_vars, _product(lists))
+                    self._emit(out, head, open_vars, itertools.product(*lists))
         if out:
             self.buckets[cost] = out
             self.nonempty.append(cost)
@@ -245,12 +246,6 @@ def _splits(total: int, k: int) -> Iterator[tuple[int, ...]]:
     for first in range(1, total - k + 2):
         for rest in _splits(total - first, k - 1):
             yield (first, *rest)
-
-
-def _product(lists: list[list[int]]) -> Iterator[tuple[int, ...]]:
-    import itertools
-
-    return itertools.product(*lists)
 
 
 def _invention_primitive(name: str, dsl: DSL) -> Primitive:

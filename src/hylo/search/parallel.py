@@ -13,7 +13,7 @@ import multiprocessing as mp
 import os
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
@@ -123,10 +123,13 @@ def iter_solve(
         for t in tasks:
             yield _run_task(t, budget)
         return
-    pending = list(tasks)
-    while pending:
+    queue = list(reversed(tasks))  # next task at the end
+    while queue:
         ctx = mp.get_context("spawn")
-        done: set[str] = set()
+        # Exactly `workers` tasks in flight (none queued inside the executor), so when a worker
+        # dies we know which tasks were running: they are recorded as failures, and the rest go
+        # on in a fresh pool.
+        in_flight: dict = {}
         try:
             with ProcessPoolExecutor(
                 max_workers=workers,
@@ -134,24 +137,22 @@ def iter_solve(
                 initializer=_init_worker_process,
                 initargs=(config,),
             ) as pool:
-                futures = {pool.submit(_run_task, t, budget): t for t in pending}
-                for fut in as_completed(futures):
-                    t = futures[fut]
-                    try:
-                        r = fut.result()
-                    except BrokenProcessPool:
-                        raise
-                    except Exception as e:
-                        r = SearchResult(t.name, False, stopped=f"error: {e}")
-                    done.add(t.name)
-                    yield r
-            pending = []
+                while queue or in_flight:
+                    while queue and len(in_flight) < workers:
+                        t = queue.pop()
+                        in_flight[pool.submit(_run_task, t, budget)] = t
+                    finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                    for fut in finished:
+                        exc = fut.exception()
+                        if isinstance(exc, BrokenProcessPool):
+                            raise exc
+                        t = in_flight.pop(fut)
+                        if exc is not None:
+                            yield SearchResult(t.name, False, stopped=f"error: {exc}")
+                        else:
+                            yield fut.result()
         except BrokenProcessPool:
-            # A worker died (killed by the OS for memory, say). Record the tasks that were
-            # running as failures and carry on with the rest in a fresh pool.
-            rest = [t for t in pending if t.name not in done]
-            lost = rest[: max(1, workers)]
-            for t in lost:
+            # A worker died (killed by the OS for memory, say); the pool is unusable.
+            for t in in_flight.values():
                 yield SearchResult(t.name, False, stopped="error: worker process died")
-            pending = rest[len(lost) :]
             time.sleep(0.1)
