@@ -1,20 +1,46 @@
-"""What a domain plug-in provides. The engine reaches domains only through this."""
+"""What a domain plug-in provides. The engine reaches domains only through this.
+
+A domain is data plus a few functions (see STYLE.md); every field but `name` and `dsl` has a
+default, so a small third-party domain is a few lines. The engine names no domain: whatever it
+needs to know about a domain's values, tasks, neural semantics or commands comes from here.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import random
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from hylo.core.dsl import DSL
 from hylo.core.task import Task
+from hylo.core.types import Type
+from hylo.core.values import canonical_key, strict_equal
+
+#: `sample_inputs(request, rng, n)`: `n` input tuples for a program of type `request`.
+InputSampler = Callable[[Type, random.Random, int], list[tuple[Any, ...]]]
 
 
 @dataclass
 class Domain:
-    """A plug-in: its DSL, and its benchmark suites by name (each a loader of tasks).
+    """A plug-in.
 
-    `split(tasks)` returns (train, test) deterministically; `suites` maps a suite name to a
-    zero-argument loader of that suite's tasks; `load_file(path)` reads a task file.
+    - `dsl`: typed primitives with their Python meaning.
+    - `suites`: suite name -> zero-argument loader of that suite's tasks (`hylo bench SUITE`).
+    - `split(tasks)`: (train, test), deterministic. `load_file(path)`: reads a task file,
+      raising `ValueError`/`OSError` with a message that names the file, task and field.
+    - `equal(a, b)`: does output `a` count as the expected `b` (the checker's equality);
+      `value_key(v)`: a hashable canonical key with `value_key(a) == value_key(b)` iff
+      `equal(a, b)` (observational equivalence, caches).
+    - `sample_inputs`: inputs of a request type, for dreams and evolution (None: cannot).
+    - `soft_semantics`: primitive name -> (arity, differentiable meaning) for the neural
+      evaluator (`hylo.neural.hybrid`); None when the domain has no neural side.
+    - `search_defaults`: what `hylo solve/bench/learn` use unless told otherwise, e.g.
+      `{"searcher": {"name": "enumerative", "params": {}}, "timeout": 20.0}`.
+    - `commands`: extra CLI commands, name -> typer command function, mounted under
+      `hylo bench`/`hylo learn` by name (see `hylo.cli`).
+    - `learner`: the domain's learning loop hooks (see `hylo.learn`), None: the default
+      wake-sleep loop over `suites`.
     """
 
     name: str
@@ -22,3 +48,14 @@ class Domain:
     suites: dict[str, Callable[[], list[Task]]] = field(default_factory=dict)
     split: Callable[[list[Task]], tuple[list[Task], list[Task]]] | None = None
     load_file: Callable[[str], list[Task]] | None = None
+    equal: Callable[[Any, Any], bool] = strict_equal
+    value_key: Callable[[Any], Hashable] = canonical_key
+    sample_inputs: InputSampler | None = None
+    soft_semantics: Mapping[str, tuple[int, Callable[..., Any]]] | None = None
+    search_defaults: dict[str, Any] = field(default_factory=dict)
+    commands: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    learner: Any = None
+
+    def default_searcher(self) -> dict[str, Any]:
+        spec = self.search_defaults.get("searcher")
+        return dict(spec) if spec else {"name": "enumerative", "params": {}}

@@ -22,6 +22,7 @@ import itertools
 import json
 import math
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -106,6 +107,13 @@ class Grammar:
         """The same weights over a larger DSL (new names get `default_weight`)."""
         weights = {n: self.log_weights.get(n, default_weight) for n in dsl.names()}
         return Grammar(dsl, weights, self.log_variable, self.max_type_size)
+
+    def with_weights(self, weights: Mapping[str, float]) -> Grammar:
+        """The same DSL with `weights` (per name; `$variable` for variables) over these ones:
+        per-task weights, as a recognition model predicts them. Unknown names are refused."""
+        w = dict(weights)
+        log_variable = float(w.pop("$variable", self.log_variable))
+        return Grammar(self.dsl, {**self.log_weights, **w}, log_variable, self.max_type_size)
 
     # ------------------------------------------------------------ serialisation
     def to_json(self) -> dict:

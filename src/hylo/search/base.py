@@ -1,24 +1,33 @@
-"""The one interface every search strategy implements.
+"""The one contract every search strategy implements: `Searcher.solve(task, budget)`.
 
-A `Searcher` is built from a grammar (all its parameters in `__init__`, no work there, as in
-scikit-learn) and answers `solve(task, budget)`. Internally a strategy is a generator of
-candidates; `candidates(request)` exposes it, cheapest/likeliest first, each candidate a
-`(program, description_length)` pair, so strategies are interchangeable and testable alone.
-Enumerative search, bottom-up search and genetic programming differ only in that generator.
+A searcher is built from a grammar and a domain plus its own parameters, all in `__init__`
+(no work there, as in scikit-learn); `spec()` gives back `{"name", "params"}`, plain JSON, from
+which `hylo.search.registry.build_searcher` rebuilds an equal searcher in another process.
+Strategies register under the entry-point group `hylo.searchers`.
+
+`solve` is a template: it calls the strategy's `search`, then confirms any program reported
+with the one shared `Checker` (`hylo.search.check`), so no strategy can report a program that
+fails an example; a strategy that raises becomes a result with `stopped="error: ..."`.
+What every strategy promises is pinned by `hylo.search.conformance`, which each registered
+searcher runs: never a wrong program, stops within its budget, deterministic for a seed,
+always says why it stopped, survives programs that raise or loop.
 """
 
 from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
+from hylo.core.domain import Domain
 from hylo.core.grammar import Grammar
 from hylo.core.limits import DEFAULT_LIMITS, Limits
-from hylo.core.program import Program
 from hylo.core.task import Task
-from hylo.core.types import Type
+from hylo.search.check import Checker
+
+#: Why a search ended. `error: <detail>` is also allowed.
+STOP_REASONS = ("solved", "timeout", "candidates", "memory", "exhausted")
 
 
 @dataclass(frozen=True)
@@ -39,7 +48,8 @@ class SearchResult:
     description_length: float | None = None
     seconds: float = 0.0
     candidates: int = 0
-    stopped: str = ""  # why the search ended: solved, timeout, candidates, memory, exhausted, error
+    stopped: str = ""  # why the search ended: one of STOP_REASONS or "error: ..."
+    strategy: str = ""  # the registered name of the searcher that produced the result
     extra: list[tuple[str, float]] = field(default_factory=list)  # further solutions (text, DL)
 
     def to_json(self) -> dict:
@@ -51,22 +61,62 @@ class SearchResult:
             "seconds": round(self.seconds, 4),
             "candidates": self.candidates,
             "stopped": self.stopped,
+            "strategy": self.strategy,
         }
 
 
 class Searcher(ABC):
-    """A search strategy over one grammar."""
+    """A search strategy over one grammar, for one domain.
 
-    def __init__(self, grammar: Grammar) -> None:
+    Subclasses set `name` (their registered name), take their parameters as keyword arguments
+    of `__init__` and keep each under the same attribute name (so `spec()` can read them back),
+    and implement `search`.
+    """
+
+    name: ClassVar[str] = ""
+    #: names of the keyword parameters `spec()` reports (subclasses extend it)
+    params: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, grammar: Grammar, domain: Domain | None = None) -> None:
         self.grammar = grammar
+        self.domain = domain
+
+    def spec(self) -> dict[str, Any]:
+        return {"name": self.name, "params": {p: getattr(self, p) for p in self.params}}
+
+    def checker(self, budget: Budget) -> Checker:
+        if self.domain is None:
+            return Checker(self.grammar.dsl, limits=budget.limits)
+        return Checker(self.grammar.dsl, self.domain.equal, budget.limits)
 
     @abstractmethod
-    def candidates(self, request: Type) -> Iterator[tuple[Program, float]]:
-        """Candidate programs for `request`, in the order the strategy would check them."""
+    def search(self, task: Task, budget: Budget) -> SearchResult:
+        """The strategy itself: look for a program fitting all of `task`'s examples."""
 
-    @abstractmethod
     def solve(self, task: Task, budget: Budget) -> SearchResult:
-        """Search for a program consistent with all of `task`'s examples within `budget`."""
+        """`search`, with what it reports confirmed by the shared checker."""
+        t0 = time.perf_counter()
+        try:
+            result = self.search(task, budget)
+        except RecursionError:
+            result = SearchResult(task.name, False, stopped="error: recursion while searching")
+        except MemoryError:
+            result = SearchResult(task.name, False, stopped="memory")
+        except Exception as e:  # a bug in one strategy must not end a run
+            result = SearchResult(task.name, False, stopped=f"error: {type(e).__name__}: {e}")
+        result.strategy = result.strategy or self.name
+        if result.seconds == 0.0:
+            result.seconds = time.perf_counter() - t0
+        if result.solved:
+            checker = self.checker(budget)
+            if result.program is None or not checker.fits(result.program, task):
+                result.solved = False
+                result.stopped = f"error: {self.name} reported a program that fails the check"
+                result.program = None
+            result.extra = [(p, dl) for p, dl in result.extra if checker.fits(p, task)]
+        if not result.stopped:
+            result.stopped = "solved" if result.solved else "exhausted"
+        return result
 
 
 def elapsed(t0: float) -> float:
