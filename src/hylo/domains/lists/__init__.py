@@ -1,13 +1,16 @@
 """The `lists` domain: DreamCoder's list functions over integers, booleans and lists.
 
 Registered under the entry-point group `hylo.domains` as `lists`; the engine reaches it only
-through `load_domain()`.
+through `load_domain()`. Values are plain ints, bools and lists, so equality and keys are the
+defaults (`hylo.core.values.strict_equal`, `canonical_key`: `True` is not `1`).
 """
 
 from __future__ import annotations
 
 from hylo.core.domain import Domain
+from hylo.core.values import canonical_key, strict_equal
 from hylo.domains.lists.primitives import LISTS_DSL
+from hylo.domains.lists.sample import sample_inputs
 from hylo.domains.lists.tasks import SPLIT_RULE, TaskFileError, builtin_tasks, load_tasks, split
 
 __all__ = [
@@ -17,8 +20,23 @@ __all__ = [
     "builtin_tasks",
     "load_domain",
     "load_tasks",
+    "sample_inputs",
     "split",
 ]
+
+
+#: What `hylo solve/bench/learn` use unless told otherwise. `benchmark` is what the engine
+#: benchmark `hylo bench enumerate` measures: enumeration of `request`, and checking against a
+#: task of `suite` that enumeration does not solve within the measure (so every second counts).
+SEARCH_DEFAULTS = {
+    "searcher": {"name": "enumerative", "params": {}},
+    "timeout": 20.0,
+    "benchmark": {
+        "request": "list(int) -> list(int)",
+        "suite": "lists",
+        "task": "caesar-cipher-k-modulo-n with k=3 and n=4",
+    },
+}
 
 
 def load_domain() -> Domain:
@@ -28,4 +46,8 @@ def load_domain() -> Domain:
         suites={"lists": builtin_tasks},
         split=split,
         load_file=load_tasks,
+        equal=strict_equal,
+        value_key=canonical_key,
+        sample_inputs=sample_inputs,
+        search_defaults=SEARCH_DEFAULTS,
     )

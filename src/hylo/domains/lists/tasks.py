@@ -12,6 +12,13 @@ many arguments, whose examples then give `"i"` as a list with one value per argu
 declared types; `true`/`false` are not ints. Every problem is reported as a `TaskFileError`
 naming the file, the task (name and index) and the field.
 
+Bounds (`LIMITS`), so a hostile file is refused before it can take the machine's memory or
+time: at most 4 MiB per file, JSON nested at most 32 deep, list types at most 16 deep, at most
+10,000 values (list elements and lists, counted through nesting) in one input or output,
+100,000 in one task and 1,000,000 in one file, integers within +/-2**62, task names of at most
+1,000 characters of valid Unicode (no lone surrogates). The shipped benchmark is far inside them
+(its longest list has 25 elements).
+
 Split (`SPLIT_RULE`): order the tasks by the SHA-256 of their UTF-8 name (ties impossible, names
 are unique), the first ceil(n/2) are the training tasks, the rest the test tasks; each half is
 returned sorted by name. It depends on the names only: not on file order, Python's hash seed or
@@ -24,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -43,6 +51,51 @@ class TaskFileError(ValueError):
     """A task file is malformed; the message names the file, the task and the field."""
 
 
+@dataclass(frozen=True)
+class Limits:
+    """Input bounds of a task file (see the module docstring)."""
+
+    file_bytes: int = 4 * 1024 * 1024
+    json_depth: int = 32
+    type_depth: int = 16
+    value_size: int = 10_000
+    task_size: int = 100_000
+    file_size: int = 1_000_000
+    int_bound: int = 2**62
+    name_length: int = 1_000
+
+
+LIMITS = Limits()
+
+
+def json_depth_exceeds(text: str, limit: int) -> int | None:
+    """The offset where `text` first nests arrays/objects deeper than `limit`, else None.
+
+    A plain scan (strings skipped), so 100,000 nested brackets cost one pass instead of
+    overflowing `json`'s recursion.
+    """
+    depth = 0
+    in_string = False
+    escaped = False
+    for pos, ch in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return pos
+        elif ch in "]}":
+            depth -= 1
+    return None
+
+
 # ------------------------------------------------------------------ types and values
 _BASE = {"int": INT, "bool": BOOL}
 _LIST_PREFIX = "list-of-"
@@ -55,6 +108,8 @@ def parse_type_name(name: str) -> Type:
     while rest.startswith(_LIST_PREFIX):
         rest = rest[len(_LIST_PREFIX) :]
         depth += 1
+        if depth > LIMITS.type_depth:
+            raise ValueError(f"type nested deeper than {LIMITS.type_depth} lists")
     if rest not in _BASE:
         raise ValueError(f"unknown type {name!r} (known: int, bool, list-of-<type>)")
     t: Type = _BASE[rest]
@@ -63,10 +118,39 @@ def parse_type_name(name: str) -> Type:
     return t
 
 
-def _check_value(value: Any, t: Type, where: str) -> str | None:
+class _Budget:
+    """How many more values a value, a task and a file may hold (see `Limits`)."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.file = limits.file_size
+        self.task = limits.task_size
+        self.value = limits.value_size
+
+    def take(self, where: str) -> str | None:
+        self.file -= 1
+        self.task -= 1
+        self.value -= 1
+        if self.value < 0:
+            return f"{where}: too large: more than {self.limits.value_size} values in one value"
+        if self.task < 0:
+            return f"{where}: too large: more than {self.limits.task_size} values in one task"
+        if self.file < 0:
+            return f"{where}: too large: more than {self.limits.file_size} values in the file"
+        return None
+
+
+def _check_value(value: Any, t: Type, where: str, budget: _Budget | None = None) -> str | None:
     """None if `value` has type `t`, else a message `where: expected ..., got ...`."""
+    if budget is None:
+        budget = _Budget(LIMITS)
+    too_big = budget.take(where)
+    if too_big:
+        return too_big
     if t == INT:
         if type(value) is int:
+            if abs(value) > budget.limits.int_bound:
+                return f"{where}: integer out of range (|x| <= 2**62)"
             return None
         return f"{where}: expected int, got {_show(value)}"
     if t == BOOL:
@@ -79,13 +163,16 @@ def _check_value(value: Any, t: Type, where: str) -> str | None:
     assert isinstance(t, TCon) and t.name == "list"
     elem = t.args[0]
     for k, v in enumerate(value):
-        err = _check_value(v, elem, f"{where}[{k}]")
+        err = _check_value(v, elem, f"{where}[{k}]", budget)
         if err:
             return err
     return None
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, list | dict):  # never serialise a huge or deep value just to show it
+        kind = "a list" if isinstance(value, list) else "an object"
+        return f"{kind} of {len(value)} items"
     text = json.dumps(value) if not isinstance(value, str) else repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
@@ -95,20 +182,37 @@ def load_tasks(path: str | Path) -> list[Task]:
     """Read a task file in DreamCoder's JSON format (see the module docstring)."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise TaskFileError(f"{p}: cannot read: {e}") from e
+        with p.open("rb") as f:
+            raw = f.read(LIMITS.file_bytes + 1)
+    except OSError as e:
+        raise TaskFileError(f"{p}: cannot read: {e.strerror or e}") from None
+    if len(raw) > LIMITS.file_bytes:
+        raise TaskFileError(f"{p}: too large: more than {LIMITS.file_bytes} bytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise TaskFileError(f"{p}: not UTF-8 text (byte {e.start})") from None
     return parse_tasks(text, str(p))
 
 
 def parse_tasks(text: str, source: str) -> list[Task]:
     """Tasks from the JSON `text` of a task file; `source` names the file in error messages."""
+    if len(text) > LIMITS.file_bytes:
+        raise TaskFileError(f"{source}: too large: more than {LIMITS.file_bytes} characters")
+    deep = json_depth_exceeds(text, LIMITS.json_depth)
+    if deep is not None:
+        raise TaskFileError(
+            f"{source}: nested deeper than {LIMITS.json_depth} levels (at character {deep})"
+        )
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise TaskFileError(
             f"{source}: not valid JSON: line {e.lineno} column {e.colno}: {e.msg}"
-        ) from e
+        ) from None
+    except (ValueError, RecursionError) as e:  # e.g. an integer of more than 4300 digits
+        raise TaskFileError(f"{source}: not valid JSON: {e}") from None
+    budget = _Budget(LIMITS)
     if not isinstance(data, list):
         raise TaskFileError(
             f"{source}: top level: expected a list of tasks, got {type(data).__name__}"
@@ -116,7 +220,7 @@ def parse_tasks(text: str, source: str) -> list[Task]:
     tasks: list[Task] = []
     first_index: dict[str, int] = {}
     for i, raw in enumerate(data):
-        task = _parse_task(raw, i, source)
+        task = _parse_task(raw, i, source, budget)
         if task.name in first_index:
             raise TaskFileError(
                 f"{source}: task {task.name!r} (#{i}): name: duplicate of task #"
@@ -127,8 +231,9 @@ def parse_tasks(text: str, source: str) -> list[Task]:
     return tasks
 
 
-def _parse_task(raw: Any, i: int, source: str) -> Task:
+def _parse_task(raw: Any, i: int, source: str, budget: _Budget) -> Task:
     label = f"task #{i}"
+    budget.task = budget.limits.task_size
 
     def fail(field: str, message: str) -> TaskFileError:
         return TaskFileError(f"{source}: {label}: {field}: {message}")
@@ -140,6 +245,12 @@ def _parse_task(raw: Any, i: int, source: str) -> Task:
     name = raw["name"]
     if not isinstance(name, str) or not name:
         raise fail("name", f"expected a non-empty string, got {_show(name)}")
+    if len(name) > LIMITS.name_length:
+        raise fail("name", f"longer than {LIMITS.name_length} characters")
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise fail("name", "not valid Unicode (a lone surrogate)") from None
     label = f"task {name!r} (#{i})"
 
     inputs, output = _parse_signature(raw, fail)
@@ -172,10 +283,12 @@ def _parse_task(raw: Any, i: int, source: str) -> Task:
             values = [ex["i"]]
             fields = [f"{where}.i"]
         for value, t, field in zip(values, inputs, fields, strict=True):
-            err = _check_value(value, t, field)
+            budget.value = budget.limits.value_size
+            err = _check_value(value, t, field, budget)
             if err:
                 raise TaskFileError(f"{source}: {label}: {err}")
-        err = _check_value(ex["o"], output, f"{where}.o")
+        budget.value = budget.limits.value_size
+        err = _check_value(ex["o"], output, f"{where}.o", budget)
         if err:
             raise TaskFileError(f"{source}: {label}: {err}")
         examples.append(Example(tuple(values), ex["o"]))
