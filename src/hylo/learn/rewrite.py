@@ -20,9 +20,8 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from hylo.core.dsl import DSL
-from hylo.core.evaluate import run_program
 from hylo.core.infer import annotate
-from hylo.core.limits import DEFAULT_LIMITS, EvalFailure, Limits
+from hylo.core.limits import DEFAULT_LIMITS, Limits
 from hylo.core.program import (
     App,
     Invented,
@@ -41,6 +40,8 @@ from hylo.core.program import (
 )
 from hylo.core.task import Task
 from hylo.core.types import Type, arguments, is_arrow
+from hylo.core.values import strict_equal
+from hylo.search.check import Checker
 
 
 class RewriteError(ValueError):
@@ -243,33 +244,18 @@ def grammar_form(p: Program, request: Type, dsl: DSL) -> Program:
 
 
 # ------------------------------------------------------------------ behaviour
-def strictly_equal(a: Any, b: Any) -> bool:
-    """Equal values of equal types (`True` is not `1`), lists element by element."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, list):
-        return len(a) == len(b) and all(strictly_equal(x, y) for x, y in zip(a, b, strict=True))
-    return bool(a == b)
+#: The one value equality (`hylo.core.values`), under the name this module always exported.
+strictly_equal = strict_equal
 
 
 def outputs(p: Program, dsl: DSL, task: Task, limits: Limits = DEFAULT_LIMITS) -> list[Any] | None:
     """`p`'s output on each example of `task`, None if any evaluation fails."""
-    out = []
-    for ex in task.examples:
-        try:
-            out.append(run_program(p, dsl, ex.inputs, limits))
-        except EvalFailure:
-            return None
-        except RecursionError:
-            return None
-    return out
+    return Checker(dsl, limits=limits).outputs(p, task)
 
 
 def solves(p: Program, dsl: DSL, task: Task, limits: Limits = DEFAULT_LIMITS) -> bool:
-    got = outputs(p, dsl, task, limits)
-    return got is not None and all(
-        strictly_equal(g, ex.output) for g, ex in zip(got, task.examples, strict=True)
-    )
+    """`p` fits every example of `task`: the shared checker's definition."""
+    return Checker(dsl, limits=limits).fits(p, task)
 
 
 def same_behaviour(
@@ -280,4 +266,4 @@ def same_behaviour(
     if a is None:
         return False
     b = outputs(rewritten, dsl, task, limits)
-    return b is not None and all(strictly_equal(x, y) for x, y in zip(a, b, strict=True))
+    return b is not None and all(strict_equal(x, y) for x, y in zip(a, b, strict=True))
