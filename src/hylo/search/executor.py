@@ -10,12 +10,18 @@ Implementations, by name (`get_executor`): `inline` (this process), `pool` (the 
 pool), `ray` (a Ray cluster, `hylo[ray]`). What every executor promises is pinned by
 `hylo.search.executor_conformance`: every job yields exactly one result, a job that crashes
 its worker becomes a failed result (never an exception of the run), results match `inline`.
+
+Worker side, every executor does the same (`JobRunner`): build the domain, grammar and searcher
+from the config once, then per job use that searcher, or one over `grammar.with_weights(w)` when
+the job brings weights. Executors check a config by building it in the coordinator before any
+worker starts, so a bad searcher spec is one clear error (`SpecError`), not a failed result per
+job.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,13 +78,7 @@ class SearchConfig:
 
     def build(self, weights: Mapping[str, float] | None = None) -> Searcher:
         """The searcher, over the shared grammar or over it with `weights` replacing its own."""
-        from hylo.domains import get_domain
-        from hylo.search.registry import build_searcher
-
-        grammar = self.build_grammar()
-        if weights:
-            grammar = grammar.with_weights(weights)
-        return build_searcher(self.searcher, grammar, get_domain(self.domain))
+        return JobRunner(self).searcher_for(weights)
 
 
 def _domain_default(domain: str) -> dict:
@@ -92,6 +92,8 @@ class Executor(ABC):
     """Runs search jobs; `run` yields one `SearchResult` per job, in the order they finish."""
 
     name: str = ""
+    #: whether a job that kills its worker process leaves this process and the other jobs alone
+    isolates: bool = False
 
     @abstractmethod
     def run(self, config: SearchConfig, jobs: Sequence[SearchJob]) -> Iterator[SearchResult]:
@@ -113,3 +115,115 @@ def solve_all(
 ) -> Iterator[SearchResult]:
     """Convenience: every task under one budget."""
     return executor.run(config, [SearchJob(t, budget) for t in tasks])
+
+
+def failed(job: SearchJob, why: str) -> SearchResult:
+    """The result of a job that produced none (its worker died, it overran, it raised)."""
+    return SearchResult(job.task.name, False, stopped=why if why.startswith("error") else
+                        f"error: {why}")
+
+
+class JobRunner:
+    """The worker side of every executor: the config's searcher, built once; a job with
+    weights gets a searcher over the same grammar with those weights."""
+
+    def __init__(self, config: SearchConfig) -> None:
+        from hylo.domains import get_domain
+        from hylo.search.registry import build_searcher
+
+        self.config = config
+        self.domain = get_domain(config.domain)
+        self.grammar = config.build_grammar()
+        self.searcher = build_searcher(config.searcher, self.grammar, self.domain)
+
+    def searcher_for(self, weights: Mapping[str, float] | None) -> Searcher:
+        if not weights:
+            return self.searcher
+        from hylo.search.registry import build_searcher
+
+        return build_searcher(self.config.searcher, self.grammar.with_weights(weights),
+                              self.domain)
+
+    def run(self, job: SearchJob) -> SearchResult:
+        """Never raises for a job: bad weights or a failing strategy become a failed result."""
+        try:
+            return self.searcher_for(job.weights).solve(job.task, job.budget)
+        except RecursionError:
+            return failed(job, "error: recursion while searching")
+        except MemoryError:
+            return SearchResult(job.task.name, False, stopped="memory")
+        except Exception as e:
+            return failed(job, f"error: {type(e).__name__}: {e}")
+
+
+class InlineExecutor(Executor):
+    """Runs the jobs one after another in this process (no isolation: a job that kills the
+    process kills the run; use `pool` for that)."""
+
+    name = "inline"
+
+    def run(self, config: SearchConfig, jobs: Sequence[SearchJob]) -> Iterator[SearchResult]:
+        runner = JobRunner(config)  # raises here, before any job, for a bad config
+        return (runner.run(job) for job in list(jobs))
+
+
+#: executor name -> "module:class"; each class takes `(workers, address)` keywords it needs
+EXECUTORS = {
+    "inline": "hylo.search.executor:InlineExecutor",
+    "pool": "hylo.search.pool:PoolExecutor",
+    "ray": "hylo.search.ray_executor:RayExecutor",
+}
+
+
+def get_executor(name: str, workers: int = 2, address: str | None = None) -> Executor:
+    """The executor called `name`: `inline`, `pool` (`workers` processes) or `ray` (`workers`
+    CPUs of a local Ray started here, or the cluster at `address`)."""
+    import importlib
+
+    if name not in EXECUTORS:
+        raise ValueError(f"unknown executor {name!r}; choose one of: {', '.join(EXECUTORS)}")
+    if address is not None and name != "ray":
+        raise ValueError(f"--address is for the ray executor, not {name!r}")
+    if workers < 1 and name != "inline":
+        raise ValueError(f"the {name} executor needs workers >= 1 (got {workers})")
+    module, cls_name = EXECUTORS[name].split(":")
+    cls = getattr(importlib.import_module(module), cls_name)
+    if name == "inline":
+        return cls()
+    if name == "pool":
+        return cls(workers=workers)
+    return cls(workers=workers, address=address)
+
+
+def iter_solve(
+    tasks: Sequence[Task],
+    config: SearchConfig,
+    budget: Budget,
+    workers: int = 1,
+    executor: Executor | None = None,
+) -> Iterator[SearchResult]:
+    """Results as they finish: on `executor`, or on a pool of `workers` (0: in this process)."""
+    own = executor is None
+    ex = executor or get_executor("pool" if workers > 0 else "inline", workers=max(1, workers))
+    try:
+        yield from solve_all(ex, config, tasks, budget)
+    finally:
+        if own:
+            ex.close()
+
+
+def solve_tasks(
+    tasks: Sequence[Task],
+    config: SearchConfig,
+    budget: Budget,
+    workers: int = 1,
+    on_result: Callable[[SearchResult], None] | None = None,
+    executor: Executor | None = None,
+) -> list[SearchResult]:
+    """Every task's result, in the order of `tasks`; `on_result` sees each as it finishes."""
+    results: dict[str, SearchResult] = {}
+    for r in iter_solve(tasks, config, budget, workers, executor):
+        results[r.task] = r
+        if on_result is not None:
+            on_result(r)
+    return [results[t.name] for t in tasks]
