@@ -53,8 +53,8 @@ def _grammar(domain: Domain, library: Path | None) -> Grammar:
     """The library's grammar if a library file exists, else the uniform grammar."""
     if library is None or not Path(library).exists():
         return Grammar.uniform(domain.dsl)
+    from hylo.library import StoreError, open_store
     from hylo.library.grammar_store import load_grammar
-    from hylo.library.store import StoreError, open_store
 
     try:
         with open_store(library) as store:
@@ -210,7 +210,7 @@ def _bench_tasks(
     store = None
     run_id = None
     if library is not None:
-        from hylo.library.store import open_store
+        from hylo.library import open_store
 
         store = open_store(library)
         with store.transaction():
@@ -357,7 +357,7 @@ def library_show(
     domain_name: str = typer.Option(DEFAULT_DOMAIN, "--domain"),
 ) -> None:
     """What the library holds: primitives, abstractions, grammar, modules, runs."""
-    from hylo.library.store import StoreError, open_store
+    from hylo.library import StoreError, open_store
 
     if not library.exists():
         err.print(f"[red]error:[/red] no library file at {library}")
@@ -368,13 +368,13 @@ def library_show(
         err.print(f"[red]error:[/red] {e}")
         raise typer.Exit(2) from None
     with store:
-        weights = store.grammar() or {}
         prims = store.primitives()
+        grammars = {d: store.grammar(d) or {} for d in {p.domain for p in prims}}
         t = Table(title=f"primitives ({len(prims)})")
         for col in ("name", "type", "domain", "log-weight"):
             t.add_column(col)
         for p in prims:
-            w = weights.get(p.name)
+            w = grammars[p.domain].get(p.name)
             t.add_row(p.name, p.type, p.domain, "" if w is None else f"{w:.2f}")
         console.print(t)
         abstractions = store.abstractions()

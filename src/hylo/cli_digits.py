@@ -72,7 +72,7 @@ def learn_digits(
     """Solve the digits sequence in order; later tasks reuse the modules earlier ones trained."""
     _threads(threads)
     from hylo.domains.digits.experiment import DigitsConfig, learn, quick_config
-    from hylo.library.store import open_store
+    from hylo.library import open_store
 
     cfg = quick_config(seed) if quick else DigitsConfig(seed=seed)
     with open_store(library) as store, _progress() as bar:
@@ -108,7 +108,7 @@ def bench_digits(
     budget_list = _budgets(budgets)
     _threads(threads)
     from hylo.domains.digits.experiment import DigitsConfig, bench, bench_units, quick_config
-    from hylo.library.store import open_store
+    from hylo.library import open_store
 
     cfg = quick_config(seed) if quick else DigitsConfig(seed=seed)
     kwargs = {"es_generations": 5, "reinforce_steps": 10, "gradient_steps": 10} if quick else {}

@@ -10,7 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from hylo import cli_learn
-from hylo.library.store import open_store
+from hylo.library import open_store
 
 app = typer.Typer()
 app.command("learn")(cli_learn.learn_lists)

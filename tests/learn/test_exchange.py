@@ -12,6 +12,7 @@ from hylo.core.dsl import Invention
 from hylo.core.grammar import Grammar
 from hylo.core.infer import infer_type
 from hylo.core.program import parse
+from hylo.library import open_store
 from hylo.library.exchange import (
     ExchangeError,
     export_file,
@@ -20,7 +21,6 @@ from hylo.library.exchange import (
     import_library,
 )
 from hylo.library.grammar_store import load_grammar, save_grammar, save_invention
-from hylo.library.store import open_store
 
 BODIES = [
     ("fn_0", "(lam (lam (lam (take $1 (drop $2 $0)))))", 1),
@@ -38,7 +38,7 @@ def _library():
         dsl = dsl.with_inventions([inv])
         save_invention(store, inv, it, "lists", {"tasks": ["a", "b"], "uses": 3})
     weights = {n: 0.1 * i for i, n in enumerate(dsl.names())}
-    save_grammar(store, Grammar(dsl, weights, 1.5), 2)
+    save_grammar(store, Grammar(dsl, weights, 1.5), 2, "lists")
     store.set_meta("learn:lists:frontiers", {"keep": 3, "entries": {"a": [["(lam $0)", 1.0]]}})
     return store
 
@@ -50,14 +50,14 @@ def _strip(doc: dict) -> dict:
 def test_round_trip(tmp_path):
     src = _library()
     path = tmp_path / "lib.json"
-    doc = export_file(src, path)
+    doc = export_file(src, path, "lists")
     text = path.read_text()
     assert "fn_2" in text and "pickle" not in text
     dst_path = tmp_path / "other.db"
     out = import_file(dst_path, path)
     assert out["added"] == ["fn_0", "fn_1", "fn_2"]
     with open_store(dst_path) as dst:
-        again = export_library(dst)
+        again = export_library(dst, "lists")
         assert _strip(again) == _strip(doc)
         g1 = load_grammar(src, LISTS, "lists")
         g2 = load_grammar(dst, LISTS, "lists")
@@ -70,7 +70,7 @@ def test_round_trip(tmp_path):
 
 def _snapshot(store) -> tuple:
     return ([(a.name, a.body, a.type, a.iteration) for a in store.abstractions()],
-            store.grammar(), store.get_meta("learn:lists:frontiers"))
+            store.grammar("lists"), store.get_meta("learn:lists:frontiers"))
 
 
 @pytest.mark.parametrize("corrupt", [
@@ -83,7 +83,7 @@ def _snapshot(store) -> tuple:
     lambda d: d["abstractions"][0].update(name="map"),
 ])
 def test_bad_files_change_nothing(corrupt):
-    doc = export_library(_library())
+    doc = export_library(_library(), "lists")
     corrupt(doc)
     target = open_store(None)
     save_invention(target, Invention("fn_9", LISTS.parse("(lam (sort $0))"),
@@ -96,7 +96,7 @@ def test_bad_files_change_nothing(corrupt):
 
 
 def test_name_clash_is_refused():
-    doc = export_library(_library())
+    doc = export_library(_library(), "lists")
     target = open_store(None)
     body = LISTS.parse("(lam (reverse $0))")
     save_invention(target, Invention("fn_1", body, infer_type(body, LISTS)), 0, "lists")
@@ -105,7 +105,7 @@ def test_name_clash_is_refused():
 
 
 def test_import_after_a_library_shifts_iterations():
-    doc = export_library(_library())
+    doc = export_library(_library(), "lists")
     target = open_store(None)
     body = LISTS.parse("(lam (reverse $0))")
     save_invention(target, Invention("fn_7", body, infer_type(body, LISTS)), 4, "lists")

@@ -16,8 +16,8 @@ import pytest
 from learn_helpers import LISTS
 
 import hylo.learn.loop
+from hylo.library import open_store
 from hylo.library.grammar_store import load_grammar
-from hylo.library.store import open_store
 
 SRC = Path(hylo.learn.loop.__file__).resolve().parents[2]
 

@@ -147,7 +147,7 @@ def test_concurrent_writers_on_a_new_file(tmp_path: Path) -> None:
         assert len(solutions) == 60 and len({s.id for s in solutions}) == 60
         assert len(store.attempts()) == 60
         for w in range(3):
-            assert [s.program for s in store.solutions(task=f"t{w}")] == [
+            assert [s.program for s in store.solutions() if s.task == f"t{w}"] == [
                 f"(p {i})" for i in range(20)
             ]
 
@@ -164,7 +164,7 @@ KILLED_WRITER = """
         store.start_run("uncommitted", {})
         store.add_solution(run, "lost", "(lam $0)", 1.0, 0.1, 1)
         store.finish_iteration(run, 0, {})
-        store.add_abstraction("fn_lost", "(lam $0)", "t0 -> t0", 0, {})
+        store.add_abstraction("lists", "fn_lost", "(lam $0)", "t0 -> t0", 0, {})
         # Big enough to spill out of SQLite's page cache into the WAL before any commit.
         store.put_module("nn", "mlp", {}, os.urandom(8_000_000), {}, {})
         store.set_meta("state", "uncommitted")

@@ -12,10 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hylo.library import open_store
 from hylo.library.conformance import CHECKS, Check, run_all
 from hylo.library.memory_store import MemoryStore
 from hylo.library.sqlite_store import SQLiteStore
-from hylo.library.store import Store, StoreError, open_store
+from hylo.library.store import Store, StoreError
 
 BACKENDS = ["memory", "sqlite"]
 
@@ -86,7 +87,7 @@ def test_sqlite_pragmas(tmp_path: Path) -> None:
             assert connection.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
             assert connection.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
             version = connection.execute("SELECT version FROM hylo_schema").fetchone()[0]
-            assert version == 1
+            assert version == 2
 
 
 def test_store_error_names_the_problem() -> None:
@@ -114,7 +115,13 @@ _number = st.floats(0, 10, allow_nan=False)
 
 _operations = st.one_of(
     st.tuples(st.just("start_run"), _names, _dicts),
-    st.tuples(st.just("finish_run"), _run_id, _dicts, st.sampled_from(["finished", "failed"])),
+    st.tuples(
+        st.just("finish_run"),
+        _run_id,
+        _dicts,
+        st.sampled_from(["finished", "failed", "interrupted"]),
+    ),
+    st.tuples(st.just("adopt_run"), _run_id),
     st.tuples(st.just("put_task"), _names, _names, _names, st.lists(_json, max_size=2)),
     st.tuples(
         st.just("add_solution"),
@@ -138,9 +145,12 @@ _operations = st.one_of(
         _iteration,
     ),
     st.tuples(st.just("put_primitive"), _names, _names, _names),
-    st.tuples(st.just("add_abstraction"), _names, _names, _names, st.integers(0, 3), _dicts),
+    st.tuples(
+        st.just("add_abstraction"), _names, _names, _names, _names, st.integers(0, 3), _dicts
+    ),
     st.tuples(
         st.just("set_grammar"),
+        _names,
         st.integers(0, 3),
         st.dictionaries(_names, st.floats(-10, 0, allow_nan=False)),
     ),
@@ -166,14 +176,15 @@ def _answers(store: Store) -> list[Any]:
         [plain(t) for t in store.tasks()],
         [plain(t) for t in store.tasks("a")],
         [plain(s) for s in store.solutions()],
-        [plain(s) for s in store.solutions(task="a", iteration=1)],
+        [plain(s) for s in store.solutions(run_id=1)],
         {k: plain(s) for k, s in store.best_solutions().items()},
         {k: plain(s) for k, s in store.best_solutions(run_id=1).items()},
         [plain(a) for a in store.attempts(run_id=2)],
         [plain(p) for p in store.primitives()],
         [plain(a) for a in store.abstractions()],
         [plain(a) for a in store.abstractions(up_to_iteration=1)],
-        [store.grammar(i) for i in (None, 0, 1, 2, 3)],
+        [store.grammar(d, i) for d in ("a", "b") for i in (None, 0, 1, 2, 3)],
+        [plain(a) for a in store.abstractions(1, domain="b")],
         [plain(i) for i in store.iterations()],
         [plain(m) for m in store.modules()],
         [store.get_meta(k, "default") for k in ("a", "b", "c")],

@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("torch")
 
 from hylo.cli_digits import bench_digits, learn_digits  # noqa: E402
-from hylo.library.store import open_store  # noqa: E402
+from hylo.library import open_store  # noqa: E402
 
 
 def test_importing_the_commands_and_the_domain_does_not_import_torch():

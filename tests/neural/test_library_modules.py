@@ -9,7 +9,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from hylo.library.store import open_store  # noqa: E402
+from hylo.library import open_store  # noqa: E402
 from hylo.neural import kinds  # noqa: E402
 
 
@@ -52,7 +52,7 @@ def test_a_library_written_by_one_process_loads_in_another(tmp_path):
     out = tmp_path / "expected.json"
     writer = textwrap.dedent(f"""
         import json, torch
-        from hylo.library.store import open_store
+        from hylo.library import open_store
         from hylo.neural import kinds
         module = kinds.build("classify", seed=7)
         x = torch.rand(5, 8, 8, generator=torch.Generator().manual_seed(0))

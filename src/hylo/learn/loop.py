@@ -41,9 +41,13 @@ from hylo.core.types import show_type
 from hylo.learn.compress import CompressConfig, sleep_abstraction
 from hylo.learn.frontier import Frontiers
 from hylo.learn.refit import RefitConfig, frontier_weights, refit
-from hylo.library.exchange import LIBRARY_ITERATION_KEY
+from hylo.library import open_store
+from hylo.library.exchange import library_iteration_key
 from hylo.library.grammar_store import load_grammar, save_grammar, save_invention
-from hylo.library.store import Store, open_store
+from hylo.library.lock import exclusive
+from hylo.library.runs import record_result
+from hylo.library.sqlite_store import SQLiteStore
+from hylo.library.store import Store
 from hylo.search.base import Budget, SearchResult
 
 RUN_KIND = "learn"
@@ -126,8 +130,21 @@ def learn(
     stop_after: int | None = None,
 ) -> dict:
     """Run (or resume) the loop; returns a summary. `stop_after` ends after that many iterations
-    of this call (the run stays resumable)."""
+    of this call (the run stays resumable).
+
+    A library file is held exclusively for the whole call (`hylo.library.lock`): a second
+    learner on the same file is refused with `LibraryBusy` instead of redoing the iteration the
+    first one is working on."""
     reporter = reporter or Reporter()
+    path = library.path if isinstance(library, SQLiteStore) else library
+    if isinstance(path, Store) or path is None or str(path) == ":memory:":
+        return _learn_in(library, config, reporter, stop_after)
+    with exclusive(path, "learn"):
+        return _learn_in(library, config, reporter, stop_after)
+
+
+def _learn_in(library: str | Path | Store | None, config: LearnConfig, reporter: Reporter,
+              stop_after: int | None) -> dict:
     store = open_store(library)
     own = not isinstance(library, Store)
     try:
@@ -168,8 +185,8 @@ def _open_run(store: Store, config: LearnConfig, dsl: Any, reporter: Reporter) -
     runs = [r for r in store.runs()
             if r.kind == RUN_KIND and r.config.get("domain") == config.domain]
     numbered = [it.iteration for r in runs for it in store.iterations(r.id)]
-    numbered += [a.iteration for a in store.abstractions()]
-    imported = store.get_meta(LIBRARY_ITERATION_KEY)
+    numbered += [a.iteration for a in store.abstractions(domain=config.domain)]
+    imported = store.get_meta(library_iteration_key(config.domain))
     if isinstance(imported, int):
         numbered.append(imported)
     last_global = max(numbered, default=None)
@@ -186,6 +203,7 @@ def _open_run(store: Store, config: LearnConfig, dsl: Any, reporter: Reporter) -
         nxt = start if last is None else last + 1
         reporter.message(f"resuming run {run.id} at iteration {nxt}")
         run_id = run.id
+        store.adopt_run(run_id)  # its old process is gone: the learn lock says so
     else:
         start = 0 if last_global is None else last_global + 1
         run_id = store.start_run(RUN_KIND, {**config.to_json(), "start_iteration": start})
@@ -305,14 +323,10 @@ def _iteration(store: Store, config: LearnConfig, state: _State, train: list[Tas
     with store.transaction():
         for new in new_abstractions:
             save_invention(store, new.invention, i, config.domain, new.provenance(i))
-        save_grammar(store, grammar, i)
+        save_grammar(store, grammar, i, config.domain)
+        by_task = {t.name: t for t in [*train, *test]}
         for r in [*train_results.values(), *test_results.values()]:
-            store.add_attempt(state.run_id, r.task, r.solved, r.seconds, r.candidates,
-                              None if r.solved else (r.stopped or "unsolved"), i)
-            if r.solved and r.program is not None:
-                store.add_solution(state.run_id, r.task, r.program,
-                                   float(r.description_length or 0.0), r.seconds,
-                                   r.candidates, i, config.domain)
+            record_result(store, state.run_id, config.domain, by_task[r.task], r, i)
         store.set_meta(frontier_key(config.domain), frontiers.to_json())
         metrics["seconds"]["total"] = round(time.perf_counter() - t0, 2)
         store.finish_iteration(state.run_id, i, metrics)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -66,7 +67,7 @@ def snapshot(store: Store) -> dict[str, object]:
         "attempts": store.attempts(),
         "primitives": store.primitives(),
         "abstractions": store.abstractions(),
-        "grammar": store.grammar(),
+        "grammar": store.grammar("lists"),
         "iterations": store.iterations(),
         "modules": store.modules(),
         "meta": store.get_meta("key"),
@@ -80,8 +81,8 @@ def fill(store: Store, tag: str) -> int:
     store.add_solution(run, f"task-{tag}", "(lam $0)", 1.0, 0.5, 3, iteration=0)
     store.add_attempt(run, f"task-{tag}", False, 0.5, 3, error="timeout", iteration=0)
     store.put_primitive(f"prim-{tag}", "int -> int", "lists")
-    store.add_abstraction(f"fn-{tag}", "(lam (+ $0 1))", "int -> int", 0, {"tag": tag})
-    store.set_grammar(0, {f"prim-{tag}": -1.0})
+    store.add_abstraction("lists", f"fn-{tag}", "(lam (+ $0 1))", "int -> int", 0, {"tag": tag})
+    store.set_grammar("lists", 0, {f"prim-{tag}": -1.0})
     store.finish_iteration(run, 0, {"solved": 1})
     store.put_module(f"nn-{tag}", "mlp", {"hidden": 8}, b"\x00\x01", {}, {"tag": tag})
     store.set_meta("key", tag)
@@ -109,13 +110,30 @@ def check_runs_lifecycle(make_store: StoreFactory) -> None:
         assert run.summary == {}
         assert run.finished_at is None
         assert isinstance(run.started_at, float) and run.started_at > 1e9
+        assert run.pid == os.getpid() and isinstance(run.host, str) and run.host
 
+        third = store.start_run("bench", {})
         store.finish_run(first, {"solved": 7})
         store.finish_run(second, {"error": "boom"}, status="failed")
-        done, failed = store.runs()
+        store.finish_run(third, {"done": 3}, status="interrupted")
+        done, failed, interrupted = store.runs()
         assert done.status == "finished" and done.summary == {"solved": 7}
         assert done.finished_at is not None and done.finished_at >= done.started_at
         assert failed.status == "failed" and failed.summary == {"error": "boom"}
+        assert interrupted.status == "interrupted" and interrupted.finished_at is not None
+
+
+@_check
+def check_adopt_run(make_store: StoreFactory) -> None:
+    with make_store() as store:
+        run = store.start_run("learn", {})
+        store.adopt_run(run)  # adopting one's own run changes nothing visible
+        assert (store.runs()[0].pid, store.runs()[0].status) == (os.getpid(), "running")
+        with raises(StoreError, "unknown run"):
+            store.adopt_run(run + 1)
+        store.finish_run(run, {})
+        with raises(StoreError, "not running"):
+            store.adopt_run(run)
 
 
 @_check
@@ -205,12 +223,9 @@ def check_solutions(make_store: StoreFactory) -> None:
         assert solutions[2].iteration is None
         assert isinstance(first.created_at, float)
 
-        assert [s.id for s in store.solutions(task="t1")] == [ids[0], ids[2]]
         assert [s.id for s in store.solutions(run_id=run_a)] == ids[:2]
-        assert [s.id for s in store.solutions(iteration=1)] == [ids[1]]
-        assert [s.id for s in store.solutions(task="t1", run_id=run_b)] == [ids[2]]
-        assert store.solutions(task="t2", run_id=run_b) == []
-        assert store.solutions(task="missing") == []
+        assert [s.id for s in store.solutions(run_id=run_b)] == [ids[2]]
+        assert store.solutions(run_id=run_b + 1) == []
 
 
 @_check
@@ -310,10 +325,10 @@ def check_primitives_upsert(make_store: StoreFactory) -> None:
 def check_abstractions(make_store: StoreFactory) -> None:
     with make_store() as store:
         assert store.abstractions() == []
-        store.add_abstraction("fn_2", "(lam (fn_0 $0))", "int -> int", 2, {"from": ["t1"]})
-        store.add_abstraction("fn_0", "(lam (+ $0 1))", "int -> int", 0, {"utility": 3.5})
-        store.add_abstraction("fn_1", "(lam (* $0 2))", "int -> int", 1, {})
-        store.add_abstraction("fn_0b", "(lam (- $0 1))", "int -> int", 0, {})
+        store.add_abstraction("lists", "fn_2", "(lam (fn_0 $0))", "int -> int", 2, {"from": ["t1"]})
+        store.add_abstraction("lists", "fn_0", "(lam (+ $0 1))", "int -> int", 0, {"utility": 3.5})
+        store.add_abstraction("lists", "fn_1", "(lam (* $0 2))", "int -> int", 1, {})
+        store.add_abstraction("lists", "fn_0b", "(lam (- $0 1))", "int -> int", 0, {})
         assert [a.name for a in store.abstractions()] == ["fn_0", "fn_0b", "fn_1", "fn_2"]
         assert [a.name for a in store.abstractions(up_to_iteration=1)] == [
             "fn_0",
@@ -324,35 +339,67 @@ def check_abstractions(make_store: StoreFactory) -> None:
         assert store.abstractions(up_to_iteration=-1) == []
         fn_0 = store.abstractions()[0]
         assert (fn_0.body, fn_0.type, fn_0.iteration) == ("(lam (+ $0 1))", "int -> int", 0)
-        assert fn_0.provenance == {"utility": 3.5}
+        assert fn_0.provenance == {"utility": 3.5} and fn_0.domain == "lists"
         assert store.abstractions()[-1].provenance == {"from": ["t1"]}
 
         before = store.abstractions()
         with raises(StoreError, "fn_1"):
-            store.add_abstraction("fn_1", "(lam $0)", "t0 -> t0", 5, {})
+            store.add_abstraction("lists", "fn_1", "(lam $0)", "t0 -> t0", 5, {})
         assert store.abstractions() == before
+
+
+@_check
+def check_abstractions_by_domain(make_store: StoreFactory) -> None:
+    with make_store() as store:
+        store.add_abstraction("lists", "fn_0", "(lam (+ $0 1))", "int -> int", 0, {})
+        store.add_abstraction("strings", "fn_0", "(lam (upper $0))", "str -> str", 0, {})
+        store.add_abstraction("strings", "fn_1", "(lam (fn_0 $0))", "str -> str", 1, {})
+        assert [(a.domain, a.name) for a in store.abstractions()] == [
+            ("lists", "fn_0"),
+            ("strings", "fn_0"),
+            ("strings", "fn_1"),
+        ]
+        assert [a.body for a in store.abstractions(domain="lists")] == ["(lam (+ $0 1))"]
+        assert [a.name for a in store.abstractions(0, domain="strings")] == ["fn_0"]
+        assert store.abstractions(domain="grids") == []
+        with raises(StoreError, "strings"):
+            store.add_abstraction("strings", "fn_1", "(lam $0)", "t0 -> t0", 2, {})
+        assert len(store.abstractions()) == 3
 
 
 @_check
 def check_grammar(make_store: StoreFactory) -> None:
     with make_store() as store:
-        assert store.grammar() is None
-        assert store.grammar(0) is None
-        store.set_grammar(2, {"map": -1.5, "fn_0": -0.25})
-        store.set_grammar(0, {"map": -2, "+": -math.inf})
-        assert store.grammar() == {"map": -1.5, "fn_0": -0.25}  # the highest iteration
-        zero = store.grammar(0)
+        assert store.grammar("lists") is None
+        assert store.grammar("lists", 0) is None
+        store.set_grammar("lists", 2, {"map": -1.5, "fn_0": -0.25})
+        store.set_grammar("lists", 0, {"map": -2, "+": -math.inf})
+        assert store.grammar("lists") == {"map": -1.5, "fn_0": -0.25}  # the highest iteration
+        zero = store.grammar("lists", 0)
         assert zero == {"map": -2.0, "+": -math.inf}
         assert zero is not None and all(isinstance(w, float) for w in zero.values())
-        assert store.grammar(1) is None
-        store.set_grammar(2, {"car": -0.5})  # replaces that iteration's weights entirely
-        assert store.grammar(2) == {"car": -0.5}
-        assert store.grammar() == {"car": -0.5}
+        assert store.grammar("lists", 1) is None
+        store.set_grammar("lists", 2, {"car": -0.5})  # replaces that iteration's weights
+        assert store.grammar("lists", 2) == {"car": -0.5}
+        assert store.grammar("lists") == {"car": -0.5}
         with raises(StoreError):
-            store.set_grammar(3, {"map": "heavy"})  # type: ignore[dict-item]
+            store.set_grammar("lists", 3, {"map": "heavy"})  # type: ignore[dict-item]
         with raises(StoreError):
-            store.set_grammar(3, {"map": math.nan})
-        assert store.grammar(3) is None
+            store.set_grammar("lists", 3, {"map": math.nan})
+        assert store.grammar("lists", 3) is None
+
+
+@_check
+def check_grammar_by_domain(make_store: StoreFactory) -> None:
+    with make_store() as store:
+        store.set_grammar("lists", 0, {"map": -1.0})
+        store.set_grammar("strings", 0, {"upper": -2.0})
+        store.set_grammar("strings", 5, {"upper": -3.0})
+        assert store.grammar("lists") == {"map": -1.0}  # not the other domain's iteration 5
+        assert store.grammar("lists", 0) == {"map": -1.0}
+        assert store.grammar("strings", 0) == {"upper": -2.0}
+        assert store.grammar("strings") == {"upper": -3.0}
+        assert store.grammar("lists", 5) is None and store.grammar("grids") is None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -512,7 +559,7 @@ def check_transaction_rolls_back(make_store: StoreFactory) -> None:
                 store.finish_run(run, {"done": True})
                 store.put_task("task-before", "lists", "changed", [])  # an upsert, undone too
                 store.put_module("nn-before", "mlp", {}, b"v2", {}, {})
-                store.set_grammar(0, {"changed": 0.0})
+                store.set_grammar("lists", 0, {"changed": 0.0})
                 raise _Boom
         assert snapshot(store) == before
         # The store stays usable, and versions continue from what was committed.
@@ -556,9 +603,9 @@ def check_failed_write_inside_transaction(make_store: StoreFactory) -> None:
     with make_store() as store:
         with store.transaction():
             run = store.start_run("wake", {})
-            store.add_abstraction("fn_0", "(lam $0)", "t0 -> t0", 0, {})
+            store.add_abstraction("lists", "fn_0", "(lam $0)", "t0 -> t0", 0, {})
             with raises(StoreError):
-                store.add_abstraction("fn_0", "(lam $0)", "t0 -> t0", 1, {})
+                store.add_abstraction("lists", "fn_0", "(lam $0)", "t0 -> t0", 1, {})
             with raises(StoreError):
                 store.add_solution(run + 1, "t", "(lam $0)", 1.0, 0.1, 1)
             store.add_solution(run, "t", "(lam $0)", 1.0, 0.1, 1)
@@ -591,7 +638,7 @@ def check_threads_share_a_store(make_store: StoreFactory) -> None:
         assert len(solutions) == 80 and len({s.id for s in solutions}) == 80
         assert len(store.attempts()) == 80
         for worker in range(4):
-            assert [s.program for s in store.solutions(task=f"t{worker}")] == [
+            assert [s.program for s in store.solutions() if s.task == f"t{worker}"] == [
                 f"(p {i})" for i in range(20)
             ]
         assert {task: s.program for task, s in store.best_solutions().items()} == {

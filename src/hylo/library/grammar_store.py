@@ -1,53 +1,107 @@
-"""The search grammar as the library holds it: abstractions (inventions) plus weights.
+"""The search grammar as the library holds it: abstractions (inventions) plus weights, per domain.
 
-Abstractions are stored as text (name, body s-expression, type) with provenance, the grammar as a
-dict of log-weights per name with the variable weight under `VARIABLE_KEY`. Loading rebuilds the
-DSL with the inventions (in the order they were added, so later bodies may use earlier names)
-and the grammar over it.
+Abstractions are stored as text (domain, name, body s-expression, type) with provenance, the
+grammar as a dict of log-weights per name with the variable weight under `VARIABLE_KEY`, keyed
+by (domain, iteration). Loading rebuilds the domain's DSL with its inventions (in the order they
+were added, so later bodies may use earlier names) and the grammar over it. What does not fit
+the DSL (a body that does not parse or type-check, a weight for a name the DSL lacks) is a
+`StoreError` naming the row: a library is never read half.
 """
 
 from __future__ import annotations
 
 from hylo.core.dsl import DSL, Invention
 from hylo.core.grammar import Grammar
-from hylo.core.program import parse
-from hylo.core.types import parse_type, show_type
-from hylo.library.store import Store
+from hylo.core.infer import ProgramTypeError, infer_type
+from hylo.core.program import depth, free_indices, parse
+from hylo.core.types import TypeParseError, canonical, parse_type, show_type
+from hylo.library.store import Store, StoreError
 
 VARIABLE_KEY = "$variable"
+MAX_BODY_CHARS = 20_000  # the longest body stitch has given is ~1k characters
+MAX_BODY_DEPTH = 200  # nesting of a body's AST: type inference recurses once per level
+
+
+def check_invention(
+    dsl: DSL, name: str, body_text: str, type_text: str, where: str
+) -> Invention:
+    """The invention the row describes over `dsl` (earlier inventions included), or
+    `ValueError` (one line, starting with `where`): the body must parse, be closed, nest at most
+    `MAX_BODY_DEPTH` deep and have the type the row claims."""
+    if len(body_text) > MAX_BODY_CHARS:
+        raise ValueError(f"{where}: body is longer than {MAX_BODY_CHARS} characters")
+    try:
+        body = parse(body_text, dsl.invention_bodies())
+        claimed = parse_type(type_text)
+    except (ValueError, TypeParseError, RecursionError) as error:
+        raise ValueError(f"{where}: {_line(error)}") from None
+    if depth(body) > MAX_BODY_DEPTH:
+        raise ValueError(f"{where}: body nests deeper than {MAX_BODY_DEPTH}")
+    if free_indices(body):
+        raise ValueError(f"{where}: body is not closed")
+    try:
+        inferred = infer_type(body, dsl)
+    except (ProgramTypeError, KeyError, RecursionError) as error:
+        raise ValueError(f"{where}: ill-typed body: {_line(error)}") from None
+    if canonical(inferred) != canonical(claimed):
+        raise ValueError(
+            f"{where}: body has type {show_type(inferred)}, the row says {type_text}"
+        )
+    return Invention(name, body, claimed)
 
 
 def load_inventions(
-    store: Store, domain: str, up_to_iteration: int | None = None
+    store: Store, dsl: DSL, domain: str, up_to_iteration: int | None = None
 ) -> list[Invention]:
-    out: dict[str, Invention] = {}
-    for rec in store.abstractions(up_to_iteration):
-        if rec.provenance.get("domain", domain) != domain:
-            continue
-        body = parse(rec.body, {n: i.body for n, i in out.items()})
-        out[rec.name] = Invention(rec.name, body, parse_type(rec.type))
-    return list(out.values())
+    """The domain's inventions, checked against `dsl`, in library order."""
+    out: list[Invention] = []
+    for rec in store.abstractions(up_to_iteration, domain=domain):
+        where = f"abstraction {rec.name!r} of domain {domain!r} in the library"
+        if rec.name in dsl.primitives or rec.name in dsl.inventions:
+            raise StoreError(f"{where}: the name is already a primitive or an abstraction")
+        try:
+            inv = check_invention(dsl, rec.name, rec.body, rec.type, where)
+        except ValueError as error:
+            raise StoreError(str(error)) from None
+        dsl = dsl.with_inventions([inv])
+        out.append(inv)
+    return out
 
 
 def load_grammar(
     store: Store, dsl: DSL, domain: str, iteration: int | None = None
 ) -> Grammar:
-    """The library's grammar (latest iteration unless given); uniform if none was saved."""
-    inventions = load_inventions(store, domain, iteration)
+    """The domain's grammar (its latest iteration unless given); uniform if none was saved.
+    A stored weight for a name the DSL (with the inventions) lacks is a `StoreError`: that
+    grammar was written for another DSL, and dropping the name would search a different one."""
+    inventions = load_inventions(store, dsl, domain, iteration)
     if inventions:
         dsl = dsl.with_inventions(inventions)
-    weights = store.grammar(iteration) or {}
-    log_variable = float(weights.pop(VARIABLE_KEY, 0.0))
-    known = {k: v for k, v in weights.items() if k in set(dsl.names())}
-    return Grammar(dsl, known, log_variable)
+    weights = store.grammar(domain, iteration) or {}
+    log_variable = weights.pop(VARIABLE_KEY, 0.0)
+    unknown = sorted(set(weights) - set(dsl.names()))
+    if unknown:
+        shown = ", ".join(repr(n) for n in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+        raise StoreError(
+            f"the library's grammar of domain {domain!r} weighs names its DSL lacks: {shown}"
+        )
+    return Grammar(dsl, weights, log_variable)
 
 
-def save_grammar(store: Store, grammar: Grammar, iteration: int) -> None:
-    store.set_grammar(iteration, {**grammar.log_weights, VARIABLE_KEY: grammar.log_variable})
+def save_grammar(store: Store, grammar: Grammar, iteration: int, domain: str) -> None:
+    store.set_grammar(
+        domain, iteration, {**grammar.log_weights, VARIABLE_KEY: grammar.log_variable}
+    )
 
 
 def save_invention(
     store: Store, inv: Invention, iteration: int, domain: str, provenance: dict | None = None
 ) -> None:
-    prov = {"domain": domain, **(provenance or {})}
-    store.add_abstraction(inv.name, str(inv.body), show_type(inv.type), iteration, prov)
+    store.add_abstraction(
+        domain, inv.name, str(inv.body), show_type(inv.type), iteration, dict(provenance or {})
+    )
+
+
+def _line(error: BaseException) -> str:
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return text[:200]

@@ -7,6 +7,8 @@ and rolling back puts those copies back.
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -36,6 +38,7 @@ from hylo.library.store import (
     check_status,
     check_text,
     check_weights,
+    decode_grammar,
     decode_json,
     encode_json,
     iteration_from_row,
@@ -133,8 +136,17 @@ class MemoryStore(Store):
                 "status": "running",
                 "started_at": time.time(),
                 "finished_at": None,
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
             }
             return run_id
+
+    def adopt_run(self, run_id: int) -> None:
+        with self._use() as tables:
+            row = self._require_run(tables, run_id)
+            if row["status"] != "running":
+                raise StoreError(f"run {run_id} is {row['status']}, not running")
+            tables["runs"][run_id] = {**row, "pid": os.getpid(), "host": socket.gethostname()}
 
     def finish_run(self, run_id: int, summary: dict, status: str = "finished") -> None:
         summary_json = check_dict(summary, "run summary")
@@ -214,16 +226,12 @@ class MemoryStore(Store):
             }
             return solution_id
 
-    def solutions(
-        self, task: str | None = None, run_id: int | None = None, iteration: int | None = None
-    ) -> list[SolutionRecord]:
+    def solutions(self, run_id: int | None = None) -> list[SolutionRecord]:
         with self._use() as tables:
             return [
                 solution_from_row(row)
                 for row in tables["solutions"].values()
-                if (task is None or row["task"] == task)
-                and (run_id is None or row["run_id"] == run_id)
-                and (iteration is None or row["iteration"] == iteration)
+                if run_id is None or row["run_id"] == run_id
             ]
 
     def add_attempt(
@@ -285,18 +293,22 @@ class MemoryStore(Store):
             ]
 
     def add_abstraction(
-        self, name: str, body: str, type: str, iteration: int, provenance: dict
+        self, domain: str, name: str, body: str, type: str, iteration: int, provenance: dict
     ) -> None:
+        check_text(domain, "abstraction domain")
         check_name(name, "abstraction name")
         check_name(body, "abstraction body")
         check_name(type, "abstraction type")
         check_int(iteration, "iteration")
         provenance_json = check_dict(provenance, "abstraction provenance")
         with self._use() as tables:
-            if name in tables["abstractions"]:
-                raise StoreError(f"an abstraction named {name!r} already exists")
-            tables["abstractions"][name] = {
+            if (domain, name) in tables["abstractions"]:
+                raise StoreError(
+                    f"an abstraction named {name!r} already exists in domain {domain!r}"
+                )
+            tables["abstractions"][(domain, name)] = {
                 "id": self._new_id("abstractions"),
+                "domain": domain,
                 "name": name,
                 "body": body,
                 "type": type,
@@ -305,31 +317,40 @@ class MemoryStore(Store):
                 "created_at": time.time(),
             }
 
-    def abstractions(self, up_to_iteration: int | None = None) -> list[AbstractionRecord]:
+    def abstractions(
+        self, up_to_iteration: int | None = None, domain: str | None = None
+    ) -> list[AbstractionRecord]:
+        if up_to_iteration is not None:
+            check_int(up_to_iteration, "up_to_iteration")
         with self._use() as tables:
             rows = [
                 row
                 for row in tables["abstractions"].values()
-                if up_to_iteration is None or row["iteration"] <= up_to_iteration
+                if (up_to_iteration is None or row["iteration"] <= up_to_iteration)
+                and (domain is None or row["domain"] == domain)
             ]
             rows.sort(key=lambda row: (row["iteration"], row["id"]))
             return [abstraction_from_row(row) for row in rows]
 
-    def set_grammar(self, iteration: int, weights: dict[str, float]) -> None:
+    def set_grammar(self, domain: str, iteration: int, weights: dict[str, float]) -> None:
+        check_text(domain, "grammar domain")
         check_int(iteration, "iteration")
         weights_json = check_grammar(weights)
         with self._use() as tables:
-            tables["grammars"][iteration] = weights_json
+            tables["grammars"][(domain, iteration)] = weights_json
 
-    def grammar(self, iteration: int | None = None) -> dict[str, float] | None:
+    def grammar(self, domain: str, iteration: int | None = None) -> dict[str, float] | None:
+        check_text(domain, "grammar domain")
+        if iteration is not None:
+            check_int(iteration, "iteration")
         with self._use() as tables:
             grammars = tables["grammars"]
             if iteration is None:
-                if not grammars:
+                iteration = max((key[1] for key in grammars if key[0] == domain), default=None)
+                if iteration is None:
                     return None
-                iteration = max(grammars)
-            text = grammars.get(iteration)
-            return None if text is None else decode_json(text)
+            text = grammars.get((domain, iteration))
+            return None if text is None else decode_grammar(text, domain, iteration)
 
     # -- iterations ---------------------------------------------------------------------------
 
@@ -354,12 +375,6 @@ class MemoryStore(Store):
                 for key in sorted(tables["iterations"])
                 if run_id is None or key[0] == run_id
             ]
-
-    def last_iteration(self, run_id: int) -> int | None:
-        with self._use() as tables:
-            self._require_run(tables, run_id)
-            done = [key[1] for key in tables["iterations"] if key[0] == run_id]
-            return max(done) if done else None
 
     # -- neural modules -----------------------------------------------------------------------
 
@@ -419,4 +434,4 @@ class MemoryStore(Store):
     def get_meta(self, key: str, default: Any = None) -> Any:
         with self._use() as tables:
             text = tables["meta"].get(key)
-            return default if text is None else decode_json(text)
+            return default if text is None else decode_json(text, f"metadata {key!r}")

@@ -6,11 +6,17 @@ read lock later) and nests them as savepoints. WAL lets readers in other process
 committed state while one process writes; `synchronous=NORMAL` is durable against a killed
 process (a power cut may lose the last transactions, never corrupt the file). The schema carries
 its version in `hylo_schema`; a file without that table is not a hylo library and is refused.
+
+Schema versions: 1 kept grammars by iteration only and abstraction names unique across the
+library; 2 scopes both by domain and stores each run's pid and host. A version-1 file is
+migrated in place when opened, in one transaction (`_migrate_1_to_2`).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 import sqlite3
 import threading
 import time
@@ -42,6 +48,7 @@ from hylo.library.store import (
     check_status,
     check_text,
     check_weights,
+    decode_grammar,
     decode_json,
     encode_json,
     iteration_from_row,
@@ -52,23 +59,46 @@ from hylo.library.store import (
     task_from_row,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 5.0
+
+_RUNS = """CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        config TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        status TEXT NOT NULL
+            CHECK (status IN ('running', 'finished', 'failed', 'interrupted')),
+        started_at REAL NOT NULL,
+        finished_at REAL,
+        pid INTEGER,
+        host TEXT NOT NULL DEFAULT ''
+    )"""
+_ABSTRACTIONS = """CREATE TABLE abstractions (
+        id INTEGER PRIMARY KEY,
+        domain TEXT NOT NULL,
+        name TEXT NOT NULL,
+        body TEXT NOT NULL,
+        type TEXT NOT NULL,
+        iteration INTEGER NOT NULL,
+        provenance TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        UNIQUE (domain, name)
+    )"""
+_GRAMMARS = """CREATE TABLE grammars (
+        domain TEXT NOT NULL,
+        iteration INTEGER NOT NULL,
+        weights TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (domain, iteration)
+    )"""
 
 _SCHEMA = (
     """CREATE TABLE hylo_schema (
         version INTEGER NOT NULL,
         created_at REAL NOT NULL
     )""",
-    """CREATE TABLE runs (
-        id INTEGER PRIMARY KEY,
-        kind TEXT NOT NULL,
-        config TEXT NOT NULL,
-        summary TEXT NOT NULL,
-        status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'failed')),
-        started_at REAL NOT NULL,
-        finished_at REAL
-    )""",
+    _RUNS,
     """CREATE TABLE tasks (
         id INTEGER PRIMARY KEY,
         domain TEXT NOT NULL,
@@ -110,20 +140,8 @@ _SCHEMA = (
         type TEXT NOT NULL,
         UNIQUE (domain, name)
     )""",
-    """CREATE TABLE abstractions (
-        id INTEGER PRIMARY KEY,
-        name TEXT NOT NULL UNIQUE,
-        body TEXT NOT NULL,
-        type TEXT NOT NULL,
-        iteration INTEGER NOT NULL,
-        provenance TEXT NOT NULL,
-        created_at REAL NOT NULL
-    )""",
-    """CREATE TABLE grammars (
-        iteration INTEGER PRIMARY KEY,
-        weights TEXT NOT NULL,
-        created_at REAL NOT NULL
-    )""",
+    _ABSTRACTIONS,
+    _GRAMMARS,
     """CREATE TABLE iterations (
         run_id INTEGER NOT NULL REFERENCES runs (id),
         iteration INTEGER NOT NULL,
@@ -148,6 +166,9 @@ _SCHEMA = (
         value TEXT NOT NULL
     )""",
 )
+_TABLES = frozenset(
+    statement.split()[2] for statement in _SCHEMA if statement.startswith("CREATE TABLE")
+)
 
 
 class SQLiteStore(Store):
@@ -158,7 +179,7 @@ class SQLiteStore(Store):
         self._lock = threading.RLock()
         self._depth = 0  # how many transaction blocks are open
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._check_path(Path(self.path))
         try:
             connection = sqlite3.connect(
                 self.path,
@@ -166,16 +187,16 @@ class SQLiteStore(Store):
                 isolation_level=None,
                 check_same_thread=False,
             )
-        except sqlite3.Error as error:
-            raise StoreError(f"cannot open the hylo library {self.path!r}: {error}") from error
+        except (sqlite3.Error, ValueError) as error:  # ValueError: a NUL in the path
+            raise StoreError(f"cannot open the hylo library {self.path!r}: {error}") from None
         connection.row_factory = sqlite3.Row
         try:
             self._prepare(connection)
-        except sqlite3.DatabaseError as error:
+        except (sqlite3.Error, UnicodeDecodeError) as error:
             connection.close()
             raise StoreError(
                 f"{self.path!r} is not a usable hylo library database: {error}"
-            ) from error
+            ) from None
         except BaseException:
             connection.close()
             raise
@@ -184,6 +205,24 @@ class SQLiteStore(Store):
     def __repr__(self) -> str:
         return f"SQLiteStore({self.path!r})"
 
+    def _check_path(self, path: Path) -> None:
+        """Refuse, with one clear line, a path SQLite could not open, before it tries."""
+        if path.is_dir():
+            raise StoreError(f"cannot open the hylo library {self.path!r}: it is a directory")
+        for parent in path.parents:
+            if parent.exists() and not parent.is_dir():
+                raise StoreError(
+                    f"cannot open the hylo library {self.path!r}: {str(parent)!r} is a file, "
+                    "not a folder"
+                )
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(
+                f"cannot create the folder for the hylo library {self.path!r}: "
+                f"{error.strerror or error}"
+            ) from None
+
     def _prepare(self, connection: sqlite3.Connection) -> None:
         connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         connection.execute("PRAGMA foreign_keys = ON")
@@ -191,7 +230,7 @@ class SQLiteStore(Store):
         # fails on this first read, and another program's database is refused untouched.
         fresh = not _table_names(connection)
         if not fresh:
-            self._check_schema(connection)
+            self._check_schema(connection, migrate=True)
         mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if mode.lower() not in ("wal", "memory"):
             raise StoreError(f"{self.path!r}: could not switch to WAL journaling (got {mode!r})")
@@ -214,7 +253,7 @@ class SQLiteStore(Store):
                 raise
             self._check_schema(connection)
 
-    def _check_schema(self, connection: sqlite3.Connection) -> None:
+    def _check_schema(self, connection: sqlite3.Connection, migrate: bool = False) -> None:
         tables = _table_names(connection)
         if "hylo_schema" not in tables:
             raise StoreError(
@@ -222,11 +261,37 @@ class SQLiteStore(Store):
                 f"(it has tables {sorted(tables)[:5]} and no hylo_schema table)"
             )
         version = connection.execute("SELECT max(version) FROM hylo_schema").fetchone()[0]
+        if version == 1 and migrate and _TABLES <= tables:
+            self._migrate(connection)
+            return self._check_schema(connection)
         if version != SCHEMA_VERSION:
             raise StoreError(
-                f"{self.path!r} holds hylo library schema version {version}; "
-                f"this hylo reads version {SCHEMA_VERSION}"
+                f"{self.path!r} holds hylo library schema version {version!r}; "
+                f"this hylo reads versions 1 (migrated when opened) and {SCHEMA_VERSION}"
             )
+        missing = _TABLES - tables
+        if missing:
+            raise StoreError(
+                f"{self.path!r} is a damaged hylo library: it lacks the tables {sorted(missing)}"
+            )
+
+    def _migrate(self, connection: sqlite3.Connection) -> None:
+        """Version 1 to 2, in one transaction. Foreign keys are off while tables are rebuilt
+        (SQLite's documented procedure), so dropping the old `runs` touches no solution."""
+        connection.execute("PRAGMA foreign_keys = OFF")
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                version = connection.execute("SELECT max(version) FROM hylo_schema").fetchone()
+                if version[0] == 1:  # another process may have migrated since we looked
+                    _migrate_1_to_2(connection)
+                connection.execute("COMMIT")
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
+        finally:
+            connection.execute("PRAGMA foreign_keys = ON")
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -303,11 +368,21 @@ class SQLiteStore(Store):
         check_name(kind, "run kind")
         config_json = check_dict(config, "run config")
         cursor = self._write(
-            "INSERT INTO runs (kind, config, summary, status, started_at) "
-            "VALUES (?, ?, '{}', 'running', ?)",
-            (kind, config_json, time.time()),
+            "INSERT INTO runs (kind, config, summary, status, started_at, pid, host) "
+            "VALUES (?, ?, '{}', 'running', ?, ?, ?)",
+            (kind, config_json, time.time(), os.getpid(), socket.gethostname()),
         )
         return int(cursor.lastrowid or 0)
+
+    def adopt_run(self, run_id: int) -> None:
+        with self.transaction():
+            row = self._require_run(run_id)
+            if row["status"] != "running":
+                raise StoreError(f"run {run_id} is {row['status']}, not running")
+            self._write(
+                "UPDATE runs SET pid = ?, host = ? WHERE id = ?",
+                (os.getpid(), socket.gethostname(), run_id),
+            )
 
     def finish_run(self, run_id: int, summary: dict, status: str = "finished") -> None:
         summary_json = check_dict(summary, "run summary")
@@ -382,10 +457,8 @@ class SQLiteStore(Store):
             )
             return int(cursor.lastrowid or 0)
 
-    def solutions(
-        self, task: str | None = None, run_id: int | None = None, iteration: int | None = None
-    ) -> list[SolutionRecord]:
-        where, parameters = _filters(task=task, run_id=run_id, iteration=iteration)
+    def solutions(self, run_id: int | None = None) -> list[SolutionRecord]:
+        where, parameters = _filters(run_id=run_id)
         rows = self._read(f"SELECT * FROM solutions{where} ORDER BY id", parameters)
         return [solution_from_row(row) for row in rows]
 
@@ -450,48 +523,68 @@ class SQLiteStore(Store):
         return [primitive_from_row(row) for row in rows]
 
     def add_abstraction(
-        self, name: str, body: str, type: str, iteration: int, provenance: dict
+        self, domain: str, name: str, body: str, type: str, iteration: int, provenance: dict
     ) -> None:
+        check_text(domain, "abstraction domain")
         check_name(name, "abstraction name")
         check_name(body, "abstraction body")
         check_name(type, "abstraction type")
         check_int(iteration, "iteration")
         provenance_json = check_dict(provenance, "abstraction provenance")
         with self.transaction():
-            if self._read("SELECT 1 FROM abstractions WHERE name = ?", (name,)):
-                raise StoreError(f"an abstraction named {name!r} already exists")
+            if self._read(
+                "SELECT 1 FROM abstractions WHERE domain = ? AND name = ?", (domain, name)
+            ):
+                raise StoreError(
+                    f"an abstraction named {name!r} already exists in domain {domain!r}"
+                )
             self._write(
-                "INSERT INTO abstractions (name, body, type, iteration, provenance, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (name, body, type, iteration, provenance_json, time.time()),
+                "INSERT INTO abstractions (domain, name, body, type, iteration, provenance, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (domain, name, body, type, iteration, provenance_json, time.time()),
             )
 
-    def abstractions(self, up_to_iteration: int | None = None) -> list[AbstractionRecord]:
-        if up_to_iteration is None:
-            rows = self._read("SELECT * FROM abstractions ORDER BY iteration, id")
-        else:
-            rows = self._read(
-                "SELECT * FROM abstractions WHERE iteration <= ? ORDER BY iteration, id",
-                (up_to_iteration,),
-            )
+    def abstractions(
+        self, up_to_iteration: int | None = None, domain: str | None = None
+    ) -> list[AbstractionRecord]:
+        where, parameters = _filters(domain=domain)
+        if up_to_iteration is not None:
+            check_int(up_to_iteration, "up_to_iteration")
+            where += (" AND" if where else " WHERE") + " iteration <= ?"
+            parameters += (up_to_iteration,)
+        rows = self._read(
+            f"SELECT * FROM abstractions{where} ORDER BY iteration, id", parameters
+        )
         return [abstraction_from_row(row) for row in rows]
 
-    def set_grammar(self, iteration: int, weights: dict[str, float]) -> None:
+    def set_grammar(self, domain: str, iteration: int, weights: dict[str, float]) -> None:
+        check_text(domain, "grammar domain")
         check_int(iteration, "iteration")
         weights_json = check_grammar(weights)
         self._write(
-            "INSERT INTO grammars (iteration, weights, created_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (iteration) DO UPDATE "
+            "INSERT INTO grammars (domain, iteration, weights, created_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (domain, iteration) DO UPDATE "
             "SET weights = excluded.weights, created_at = excluded.created_at",
-            (iteration, weights_json, time.time()),
+            (domain, iteration, weights_json, time.time()),
         )
 
-    def grammar(self, iteration: int | None = None) -> dict[str, float] | None:
+    def grammar(self, domain: str, iteration: int | None = None) -> dict[str, float] | None:
+        check_text(domain, "grammar domain")
         if iteration is None:
-            rows = self._read("SELECT weights FROM grammars ORDER BY iteration DESC LIMIT 1")
+            rows = self._read(
+                "SELECT iteration, weights FROM grammars WHERE domain = ? "
+                "ORDER BY iteration DESC LIMIT 1",
+                (domain,),
+            )
         else:
-            rows = self._read("SELECT weights FROM grammars WHERE iteration = ?", (iteration,))
-        return decode_json(rows[0]["weights"]) if rows else None
+            check_int(iteration, "iteration")
+            rows = self._read(
+                "SELECT iteration, weights FROM grammars WHERE domain = ? AND iteration = ?",
+                (domain, iteration),
+            )
+        if not rows:
+            return None
+        return decode_grammar(rows[0]["weights"], domain, rows[0]["iteration"])
 
     # -- iterations ---------------------------------------------------------------------------
 
@@ -514,12 +607,6 @@ class SQLiteStore(Store):
         where, parameters = _filters(run_id=run_id)
         rows = self._read(f"SELECT * FROM iterations{where} ORDER BY run_id, iteration", parameters)
         return [iteration_from_row(row) for row in rows]
-
-    def last_iteration(self, run_id: int) -> int | None:
-        with self._use():
-            self._require_run(run_id)
-            rows = self._read("SELECT max(iteration) FROM iterations WHERE run_id = ?", (run_id,))
-            return rows[0][0]
 
     # -- neural modules -----------------------------------------------------------------------
 
@@ -579,7 +666,7 @@ class SQLiteStore(Store):
 
     def get_meta(self, key: str, default: Any = None) -> Any:
         rows = self._read("SELECT value FROM meta WHERE key = ?", (key,))
-        return decode_json(rows[0]["value"]) if rows else default
+        return decode_json(rows[0]["value"], f"metadata {key!r}") if rows else default
 
 
 def _table_names(connection: sqlite3.Connection) -> set[str]:
@@ -596,3 +683,84 @@ def _filters(**columns: Any) -> tuple[str, tuple[Any, ...]]:
         return "", ()
     clause = " AND ".join(f"{column} = ?" for column, _ in given)
     return f" WHERE {clause}", tuple(value for _, value in given)
+
+
+def _migrate_1_to_2(connection: sqlite3.Connection) -> None:
+    """Rebuild the tables whose keys changed. Version 1 stored an abstraction's domain in its
+    provenance (when known) and a grammar without one: a grammar goes to the domain whose stored
+    primitives its weights name most, else to the library's only domain ('' if it has several
+    or none; such rows stay readable, under domain '')."""
+    domains = [
+        row[0]
+        for row in connection.execute(
+            "SELECT domain FROM primitives UNION SELECT domain FROM tasks"
+        )
+    ]
+    only = domains[0] if len(domains) == 1 else ""
+    primitives: dict[str, set[str]] = {}
+    for domain, name in connection.execute("SELECT domain, name FROM primitives"):
+        primitives.setdefault(domain, set()).add(name)
+
+    connection.execute("ALTER TABLE runs RENAME TO runs_v1")
+    connection.execute(_RUNS)
+    connection.execute(
+        "INSERT INTO runs (id, kind, config, summary, status, started_at, finished_at) "
+        "SELECT id, kind, config, summary, status, started_at, finished_at FROM runs_v1"
+    )
+    connection.execute("DROP TABLE runs_v1")
+
+    old = connection.execute("SELECT * FROM abstractions ORDER BY id").fetchall()
+    connection.execute("DROP TABLE abstractions")
+    connection.execute(_ABSTRACTIONS)
+    for row in old:
+        domain = _provenance_domain(row["provenance"]) or only
+        connection.execute(
+            "INSERT INTO abstractions (id, domain, name, body, type, iteration, provenance, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (row["id"], domain, row["name"], row["body"], row["type"], row["iteration"],
+             row["provenance"], row["created_at"]),
+        )
+    inventions: dict[str, set[str]] = {}
+    for row in connection.execute("SELECT domain, name FROM abstractions"):
+        inventions.setdefault(row[0], set()).add(row[1])
+
+    old = connection.execute("SELECT * FROM grammars ORDER BY iteration").fetchall()
+    connection.execute("DROP TABLE grammars")
+    connection.execute(_GRAMMARS)
+    for row in old:
+        names = _weight_names(row["weights"])
+        overlap = {
+            domain: len(names & (primitives.get(domain, set()) | inventions.get(domain, set())))
+            for domain in {*primitives, *inventions}
+        }
+        best = max(overlap.values(), default=0)
+        winners = [domain for domain, count in overlap.items() if count == best]
+        domain = winners[0] if best and len(winners) == 1 else only
+        connection.execute(
+            "INSERT INTO grammars (domain, iteration, weights, created_at) VALUES (?, ?, ?, ?)",
+            (domain, row["iteration"], row["weights"], row["created_at"]),
+        )
+    # The imported library's iteration was one key for the whole library; it is per domain now.
+    if only:
+        connection.execute(
+            "UPDATE OR IGNORE meta SET key = ? WHERE key = 'library:iteration'",
+            (f"library:{only}:iteration",),
+        )
+    connection.execute("UPDATE hylo_schema SET version = 2")
+
+
+def _provenance_domain(text: str) -> str:
+    try:
+        provenance = json.loads(text)
+    except (ValueError, RecursionError):
+        return ""
+    domain = provenance.get("domain") if isinstance(provenance, dict) else None
+    return domain if isinstance(domain, str) else ""
+
+
+def _weight_names(text: str) -> set[str]:
+    try:
+        weights = json.loads(text)
+    except (ValueError, RecursionError):
+        return set()
+    return set(weights) if isinstance(weights, dict) else set()

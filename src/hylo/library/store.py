@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
@@ -43,10 +42,11 @@ __all__ = [
     "Store",
     "StoreError",
     "TaskRecord",
-    "open_store",
 ]
 
-RUN_STATUSES = ("running", "finished", "failed")
+# 'interrupted': the run's process was stopped (Ctrl-C, a signal) before it finished.
+RUN_STATUSES = ("running", "finished", "failed", "interrupted")
+FINAL_STATUSES = RUN_STATUSES[1:]
 
 
 class StoreError(Exception):
@@ -66,6 +66,8 @@ class RunRecord:
     status: str  # one of RUN_STATUSES
     started_at: float  # unix time
     finished_at: float | None  # None while running
+    pid: int | None = None  # the process that runs (or ran) it; None when not known
+    host: str = ""  # that process's host name
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ class PrimitiveRecord:
 
 @dataclass(frozen=True)
 class AbstractionRecord:
+    domain: str
     name: str
     body: str  # s-expression
     type: str
@@ -153,8 +156,15 @@ def encode_json(value: Any, what: str) -> str:
         raise StoreError(f"{what} must be JSON-serialisable: {error}") from error
 
 
-def decode_json(text: str) -> Any:
-    return json.loads(text)
+def decode_json(text: Any, what: str = "a stored value") -> Any:
+    """The JSON value stored as `text`; `StoreError` when the row was damaged (not JSON, nested
+    deeper than the parser goes)."""
+    if not isinstance(text, str):
+        raise StoreError(f"the library holds {what} that is not JSON text")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise StoreError(f"the library holds {what} that is not valid JSON ({error})") from None
 
 
 def check_text(value: Any, what: str) -> str:
@@ -198,8 +208,9 @@ def check_weights(weights: Any) -> bytes:
     return bytes(weights)
 
 
-def check_grammar(weights: Any) -> str:
-    """Validate production log-weights and return their JSON text."""
+def clean_grammar(weights: Any) -> dict[str, float]:
+    """Production log-weights as floats, or `StoreError`: a dict of names to numbers, no NaN
+    (-inf is allowed: a production the grammar never uses)."""
     if not isinstance(weights, dict):
         raise StoreError(f"grammar weights must be a dict, got {type(weights).__name__}")
     clean: dict[str, float] = {}
@@ -209,7 +220,20 @@ def check_grammar(weights: Any) -> str:
         if math.isnan(value):
             raise StoreError(f"grammar weight of {name!r} is NaN")
         clean[name] = value
-    return encode_json(clean, "grammar weights")
+    return clean
+
+
+def check_grammar(weights: Any) -> str:
+    """Validate production log-weights and return their JSON text."""
+    return encode_json(clean_grammar(weights), "grammar weights")
+
+
+def decode_grammar(text: Any, domain: str, iteration: int) -> dict[str, float]:
+    what = f"a grammar row (domain {domain!r}, iteration {iteration})"
+    try:
+        return clean_grammar(decode_json(text, what))
+    except StoreError as error:
+        raise StoreError(f"{what} is damaged: {error}") from None
 
 
 def check_meta(value: Any) -> str:
@@ -219,20 +243,23 @@ def check_meta(value: Any) -> str:
 
 
 def check_status(status: Any) -> str:
-    if status not in ("finished", "failed"):
-        raise StoreError(f"a run finishes as 'finished' or 'failed', not {status!r}")
+    if status not in FINAL_STATUSES:
+        raise StoreError(f"a run finishes as one of {FINAL_STATUSES}, not {status!r}")
     return status
 
 
 def run_from_row(row: Mapping[str, Any]) -> RunRecord:
+    what = f"run {row['id']}"
     return RunRecord(
         id=row["id"],
         kind=row["kind"],
-        config=decode_json(row["config"]),
-        summary=decode_json(row["summary"]),
+        config=decode_json(row["config"], f"a config of {what}"),
+        summary=decode_json(row["summary"], f"a summary of {what}"),
         status=row["status"],
         started_at=row["started_at"],
         finished_at=row["finished_at"],
+        pid=row["pid"],
+        host=row["host"],
     )
 
 
@@ -241,7 +268,7 @@ def task_from_row(row: Mapping[str, Any]) -> TaskRecord:
         name=row["name"],
         domain=row["domain"],
         request=row["request"],
-        examples=decode_json(row["examples"]),
+        examples=decode_json(row["examples"], f"examples of task {row['name']!r}"),
     )
 
 
@@ -280,11 +307,12 @@ def primitive_from_row(row: Mapping[str, Any]) -> PrimitiveRecord:
 
 def abstraction_from_row(row: Mapping[str, Any]) -> AbstractionRecord:
     return AbstractionRecord(
+        domain=row["domain"],
         name=row["name"],
         body=row["body"],
         type=row["type"],
         iteration=row["iteration"],
-        provenance=decode_json(row["provenance"]),
+        provenance=decode_json(row["provenance"], f"provenance of abstraction {row['name']!r}"),
         created_at=row["created_at"],
     )
 
@@ -293,20 +321,23 @@ def iteration_from_row(row: Mapping[str, Any]) -> IterationRecord:
     return IterationRecord(
         run_id=row["run_id"],
         iteration=row["iteration"],
-        metrics=decode_json(row["metrics"]),
+        metrics=decode_json(
+            row["metrics"], f"metrics of iteration {row['iteration']} of run {row['run_id']}"
+        ),
         finished_at=row["finished_at"],
     )
 
 
 def module_from_row(row: Mapping[str, Any]) -> ModuleRecord:
+    what = f"module {row['name']!r} version {row['version']}"
     return ModuleRecord(
         name=row["name"],
         version=row["version"],
         kind=row["kind"],
-        spec=decode_json(row["spec"]),
+        spec=decode_json(row["spec"], f"a spec of {what}"),
         weights=bytes(row["weights"]),
-        metrics=decode_json(row["metrics"]),
-        provenance=decode_json(row["provenance"]),
+        metrics=decode_json(row["metrics"], f"metrics of {what}"),
+        provenance=decode_json(row["provenance"], f"provenance of {what}"),
         created_at=row["created_at"],
     )
 
@@ -327,11 +358,17 @@ class Store(ABC):
 
     @abstractmethod
     def start_run(self, kind: str, config: dict) -> int:
-        """Record a new run with status 'running'; return its id (positive, increasing)."""
+        """Record a new run with status 'running', owned by this process (its pid and host are
+        stored with it); return its id (positive, increasing)."""
 
     @abstractmethod
     def finish_run(self, run_id: int, summary: dict, status: str = "finished") -> None:
-        """Close a running run as 'finished' or 'failed'. A run finishes once."""
+        """Close a running run as 'finished', 'failed' or 'interrupted'. A run finishes once."""
+
+    @abstractmethod
+    def adopt_run(self, run_id: int) -> None:
+        """A 'running' run (left by a process that died) is resumed by this process: its pid
+        and host become this process's."""
 
     @abstractmethod
     def runs(self) -> list[RunRecord]:
@@ -364,10 +401,8 @@ class Store(ABC):
         """Record a program that solves `task` in run `run_id`; return the solution's id."""
 
     @abstractmethod
-    def solutions(
-        self, task: str | None = None, run_id: int | None = None, iteration: int | None = None
-    ) -> list[SolutionRecord]:
-        """Solutions matching every given filter, in the order written."""
+    def solutions(self, run_id: int | None = None) -> list[SolutionRecord]:
+        """Solutions (of one run if given), in the order written."""
 
     def best_solutions(self, run_id: int | None = None) -> dict[str, SolutionRecord]:
         """Per task name, the solution with the smallest description length (earliest on ties)."""
@@ -409,23 +444,27 @@ class Store(ABC):
 
     @abstractmethod
     def add_abstraction(
-        self, name: str, body: str, type: str, iteration: int, provenance: dict
+        self, domain: str, name: str, body: str, type: str, iteration: int, provenance: dict
     ) -> None:
-        """Add a library abstraction; names are unique across the library (else StoreError)."""
+        """Add a library abstraction of `domain`; names are unique within a domain (else
+        StoreError); two domains may each have their own `fn_0`."""
 
     @abstractmethod
-    def abstractions(self, up_to_iteration: int | None = None) -> list[AbstractionRecord]:
-        """Abstractions with iteration <= up_to_iteration (all if None), by iteration then
-        insertion."""
+    def abstractions(
+        self, up_to_iteration: int | None = None, domain: str | None = None
+    ) -> list[AbstractionRecord]:
+        """Abstractions (of one domain if given) with iteration <= up_to_iteration (all if
+        None), by iteration then insertion."""
 
     @abstractmethod
-    def set_grammar(self, iteration: int, weights: dict[str, float]) -> None:
-        """Store the production log-weights of an iteration, replacing any stored for it."""
+    def set_grammar(self, domain: str, iteration: int, weights: dict[str, float]) -> None:
+        """Store the production log-weights of a domain's iteration, replacing any stored for
+        it."""
 
     @abstractmethod
-    def grammar(self, iteration: int | None = None) -> dict[str, float] | None:
-        """That iteration's log-weights (the highest iteration's if None); None if there are
-        none."""
+    def grammar(self, domain: str, iteration: int | None = None) -> dict[str, float] | None:
+        """That domain's log-weights at that iteration (its highest iteration's if None); None
+        if there are none. A damaged row is a StoreError."""
 
     # -- iterations ---------------------------------------------------------------------------
 
@@ -437,10 +476,13 @@ class Store(ABC):
     def iterations(self, run_id: int | None = None) -> list[IterationRecord]:
         """Finished iterations (of one run if given), by run id then iteration."""
 
-    @abstractmethod
     def last_iteration(self, run_id: int) -> int | None:
         """The highest finished iteration of the run, None if none; StoreError for an unknown
         run."""
+        check_int(run_id, "run_id")
+        if run_id not in {run.id for run in self.runs()}:
+            raise StoreError(f"unknown run id {run_id}")
+        return max((it.iteration for it in self.iterations(run_id)), default=None)
 
     # -- neural modules -----------------------------------------------------------------------
 
@@ -492,18 +534,3 @@ class Store(ABC):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-
-def open_store(target: None | str | os.PathLike[str] | Store) -> Store:
-    """None: a fresh MemoryStore; a path: the SQLite library there (created if missing);
-    a Store: itself."""
-    if target is None:
-        from hylo.library.memory_store import MemoryStore
-
-        return MemoryStore()
-    if isinstance(target, Store):
-        return target
-    if isinstance(target, str | os.PathLike):
-        from hylo.library.sqlite_store import SQLiteStore
-
-        return SQLiteStore(target)
-    raise TypeError(f"open_store takes None, a path or a Store, not {type(target).__name__}")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hylo.library.store import Store, open_store
+from hylo.library import Store, open_store
 
 RUN_KIND = "learn"
 
@@ -39,7 +39,8 @@ def collect(store: Store, run_id: int | None = None) -> ReportData:
     # the latest run that finished an iteration
     run = next((r for r in reversed(runs) if store.iterations(r.id)), runs[-1])
     last = max((it.iteration for it in store.iterations(run.id)), default=None)
-    return ReportData(run, store.iterations(run.id), store.abstractions(last))
+    abstractions = store.abstractions(last, domain=run.config.get("domain"))
+    return ReportData(run, store.iterations(run.id), abstractions)
 
 
 def speedup(first: dict, last: dict) -> tuple[list[tuple[str, float, float]], float | None]:
