@@ -1,26 +1,157 @@
-"""The command line: a thin layer over the library API (typer + rich)."""
+"""The command line: a thin layer over the library API (typer + rich).
+
+Everything domain-specific comes from the installed domain plug-ins (`hylo.domains`): suites
+(`hylo bench SUITE`, looked up across domains), task file readers (`--domain`), the default
+searcher and timeout (`Domain.search_defaults`), and extra commands (`Domain.commands`: a key
+`"bench NAME"` or `"learn NAME"` mounts `hylo bench NAME` / `hylo learn NAME`; a bare `"bench"`
+or `"learn"` means NAME = the domain's name). `hylo learn --domain D` is `hylo learn D`: the
+domain's own learn command if it has one, else the wake-sleep loop over its suite. Searchers
+come from `hylo.search.registry` (a name or a JSON spec), executors from
+`hylo.search.executor.get_executor`. Text from files (task names, programs, messages) is
+printed only through `hylo.cli_text`.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import platform
 import statistics
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
+from hylo.cli_text import one_line, safe
 from hylo.core.domain import Domain
-from hylo.core.evaluate import run_program
 from hylo.core.grammar import Grammar
-from hylo.core.limits import EvalFailure
+from hylo.core.limits import Limits
 from hylo.core.task import Task
 from hylo.core.types import show_type
 from hylo.search.base import Budget, SearchResult
+
+#: The domain of task files and of `hylo learn` when `--domain` is not given: a setting.
+DEFAULT_DOMAIN = os.environ.get("HYLO_DOMAIN", "lists")
+#: Task files larger than this are refused before their domain reads them (domains bound
+#: their values further: see `hylo.domains.lists.tasks.LIMITS`).
+MAX_TASK_FILE_BYTES = 64 * 1024 * 1024
+#: Program texts (`hylo solve --program`) longer or more deeply nested are refused.
+MAX_PROGRAM_CHARS = 100_000
+MAX_PROGRAM_DEPTH = 200
+DEFAULT_TIMEOUT = 20.0
+
+console = Console(highlight=False, emoji=False)
+err = Console(stderr=True, highlight=False, emoji=False)
+
+
+def fail(message: object, code: int = 2) -> NoReturn:
+    """Print one clean error line (outside text made safe) and exit with `code`."""
+    err.print(f"[red]error:[/red] {safe(message, limit=600)}")
+    raise typer.Exit(code)
+
+
+# ------------------------------------------------------------------ dispatching groups
+def _command_from(fn: Callable[..., Any], name: str) -> Any:
+    """A plain typer-style function as a click command named `name`."""
+    single = typer.Typer(add_completion=False)
+    single.command(name)(fn)
+    return typer.main.get_command(single)
+
+
+def _domain_commands(group: str) -> dict[str, Callable[..., Any]]:
+    """`hylo <group> NAME` commands the installed domains bring (see the module docstring)."""
+    from hylo.domains import DomainError, available, get_domain
+
+    out: dict[str, Callable[..., Any]] = {}
+    for dname in available():
+        try:
+            domain = get_domain(dname)
+        except DomainError:
+            continue  # a plug-in that fails to load reports it when named, not here
+        for key, fn in domain.commands.items():
+            parts = key.split()
+            if parts and parts[0] == group and len(parts) <= 2:
+                out.setdefault(parts[1] if len(parts) == 2 else dname, fn)
+    return out
+
+
+class BenchGroup(TyperGroup):
+    """`hylo bench NAME ...`: a static command (`enumerate`), a domain's bench command, or else
+    the suite/file benchmark with NAME as its SUITE argument."""
+
+    SUITE = "\0suite"  # private name of the suite/file command: never typed by a user
+
+    def _known(self, name: str) -> bool:
+        return name in self.commands or name in _domain_commands("bench")
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in ("--help", "-h") and not self._known(args[0]):
+            args = [self.SUITE, *args]
+        return super().parse_args(ctx, args)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name == self.SUITE:
+            return _command_from(bench_suite, "bench")
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        fn = _domain_commands("bench").get(cmd_name)
+        return _command_from(fn, cmd_name) if fn is not None else None
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        name, cmd, rest = super().resolve_command(ctx, args)
+        return ("" if name == self.SUITE else name), cmd, rest
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*self.commands, *sorted(_domain_commands("bench"))]
+
+
+class LearnGroup(TyperGroup):
+    """`hylo learn D ...` or `hylo learn --domain D ...`: the domain's own learn command, else
+    the wake-sleep loop over the domain's suite (`hylo.cli_learn.make_learn_command`)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        args = list(args)
+        end = args.index("--") if "--" in args else len(args)
+        for i, a in enumerate(args[:end]):
+            if a == "--domain" and i + 1 < end:
+                name = args[i + 1]
+                args = [name, *args[:i], *args[i + 2 :]]
+                break
+            if a.startswith("--domain="):
+                args = [a.split("=", 1)[1], *args[:i], *args[i + 1 :]]
+                break
+        else:
+            if args and args[0].startswith("-") and args[0] not in ("--help", "-h"):
+                args = [DEFAULT_DOMAIN, *args]
+        return super().parse_args(ctx, args)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        own = _domain_commands("learn").get(cmd_name)
+        if own is not None:
+            return _command_from(own, cmd_name)
+        from hylo.domains import available
+
+        if cmd_name not in available():
+            return None
+        from hylo.cli_learn import make_learn_command
+
+        return _command_from(make_learn_command(cmd_name), cmd_name)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        from hylo.domains import available
+
+        return sorted({*self.commands, *available(), *_domain_commands("learn")})
+
 
 app = typer.Typer(
     help="hylo: grow programs from examples, with a lifelong library.",
@@ -28,64 +159,99 @@ app = typer.Typer(
     add_completion=False,
 )
 library_app = typer.Typer(help="Inspect and move the library.", no_args_is_help=True)
-learn_app = typer.Typer(help="Lifelong learning loops.", no_args_is_help=True)
+learn_app = typer.Typer(
+    cls=LearnGroup, no_args_is_help=True,
+    help="Lifelong learning: `hylo learn --domain D [OPTIONS]` (or `hylo learn D`); "
+    "`hylo learn D --help` lists D's options.",
+)
+bench_app = typer.Typer(
+    cls=BenchGroup, no_args_is_help=True,
+    help="Benchmarks: `hylo bench SUITE|FILE [OPTIONS]` (a suite of any installed domain, or a "
+    "task file; `hylo bench SUITE --help` lists the options), `hylo bench enumerate`, and the "
+    "commands domains bring.",
+)
 app.add_typer(library_app, name="library")
 app.add_typer(learn_app, name="learn")
-
-console = Console()
-err = Console(stderr=True)
-
-DEFAULT_DOMAIN = "lists"
+app.add_typer(bench_app, name="bench")
 
 
 # ------------------------------------------------------------------ helpers
 def _domain(name: str) -> Domain:
-    from hylo.domains import get_domain
+    from hylo.domains import DomainError, get_domain
 
     try:
         return get_domain(name)
-    except KeyError as e:
-        err.print(f"[red]error:[/red] {e.args[0]}")
-        raise typer.Exit(2) from None
+    except DomainError as e:
+        fail(e)
+
+
+def _store(library: Path) -> Any:
+    """The library at `library`, or one clean error line (bad file, parent is a file, ...)."""
+    from hylo.library import open_store
+    from hylo.library.store import StoreError
+
+    try:
+        return open_store(library)
+    except StoreError as e:
+        fail(e)
+    except OSError as e:  # the backend should say StoreError; never a traceback either way
+        fail(f"{library}: {e.strerror or e}")
 
 
 def _grammar(domain: Domain, library: Path | None) -> Grammar:
     """The library's grammar if a library file exists, else the uniform grammar."""
     if library is None or not Path(library).exists():
         return Grammar.uniform(domain.dsl)
-    from hylo.library import StoreError, open_store
     from hylo.library.grammar_store import load_grammar
+    from hylo.library.store import StoreError
 
+    store = _store(library)
     try:
-        with open_store(library) as store:
+        with store:
             return load_grammar(store, domain.dsl, domain.name)
     except StoreError as e:
-        err.print(f"[red]error:[/red] {e}")
-        raise typer.Exit(2) from None
+        fail(e)
 
 
 def _load_task_file(domain: Domain, path: Path) -> list[Task]:
     if domain.load_file is None:
-        err.print(f"[red]error:[/red] domain {domain.name} cannot read task files")
-        raise typer.Exit(2)
+        fail(f"domain {domain.name} cannot read task files")
     try:
+        if path.is_file() and path.stat().st_size > MAX_TASK_FILE_BYTES:
+            fail(f"{path}: too large: more than {MAX_TASK_FILE_BYTES} bytes")
         return domain.load_file(str(path))
     except (OSError, ValueError) as e:
-        err.print(f"[red]error:[/red] {e}")
-        raise typer.Exit(2) from None
+        fail(e)
+    except RecursionError:
+        fail(f"{path}: nested too deeply to read")
+    except MemoryError:
+        fail(f"{path}: too large to read")
 
 
-def _verify(domain: Domain, grammar: Grammar, task: Task, program_text: str) -> int:
-    """How many of the task's examples the program gets right (fresh evaluation)."""
-    program = grammar.dsl.parse(program_text)
-    ok = 0
-    for ex in task.examples:
-        try:
-            if run_program(program, grammar.dsl, ex.inputs) == ex.output:
-                ok += 1
-        except EvalFailure:
-            pass
-    return ok
+def _searcher_spec(domain: Domain, searcher: str | None) -> dict[str, Any]:
+    from hylo.search.registry import SpecError, parse_spec
+
+    try:
+        return parse_spec(searcher if searcher is not None else domain.default_searcher())
+    except SpecError as e:
+        fail(e)
+
+
+def _build_searcher(spec: dict[str, Any], grammar: Grammar, domain: Domain) -> Any:
+    from hylo.search.registry import SpecError, build_searcher
+
+    try:
+        return build_searcher(spec, grammar, domain)
+    except SpecError as e:
+        fail(e)
+
+
+def _timeout(domain: Domain, timeout: float | None) -> float:
+    if timeout is None:
+        return float(domain.search_defaults.get("timeout", DEFAULT_TIMEOUT))
+    if not timeout > 0 or timeout > 1e6:
+        fail("--timeout must be a positive number of seconds")
+    return timeout
 
 
 def _progress() -> Progress:
@@ -100,14 +266,41 @@ def _progress() -> Progress:
     )
 
 
+def _checker(domain: Domain, grammar: Grammar, limits: Limits) -> Any:
+    from hylo.search.check import Checker
+
+    return Checker(grammar.dsl, domain.equal, limits)
+
+
+def _parse_program(text: str, grammar: Grammar) -> Any:
+    """A program text from the user, parsed within bounds, or one clean error."""
+    if len(text) > MAX_PROGRAM_CHARS:
+        fail(f"program longer than {MAX_PROGRAM_CHARS} characters")
+    depth = deepest = 0
+    for ch in text:
+        depth += (ch == "(") - (ch == ")")
+        deepest = max(deepest, depth)
+    if deepest > MAX_PROGRAM_DEPTH:
+        fail(f"program nested deeper than {MAX_PROGRAM_DEPTH} levels")
+    try:
+        return grammar.dsl.parse(text)
+    except (ValueError, KeyError, RecursionError) as e:
+        fail(f"cannot parse the program: {e}")
+
+
 # ------------------------------------------------------------------ solve
 @app.command()
 def solve(
-    taskfile: Path = typer.Argument(..., help="A task file (DreamCoder JSON format)."),
+    taskfile: Path = typer.Argument(..., help="A task file of the domain (e.g. DreamCoder JSON)."),
     task: str | None = typer.Option(None, "--task", help="Only this task (by name)."),
-    timeout: float = typer.Option(20.0, "--timeout", help="Seconds per task."),
+    timeout: float | None = typer.Option(
+        None, "--timeout", help="Seconds per task (default: the domain's, else 20)."),
     library: Path | None = typer.Option(None, "--library", help="Search with this library."),
     domain_name: str = typer.Option(DEFAULT_DOMAIN, "--domain", help="Domain of the tasks."),
+    searcher: str | None = typer.Option(
+        None, "--searcher", help="Searcher name or JSON spec (default: the domain's)."),
+    program: str | None = typer.Option(
+        None, "--program", help="Check this program on each task instead of searching."),
 ) -> None:
     """Find a program for each task of TASKFILE and check it on the examples."""
     domain = _domain(domain_name)
@@ -115,81 +308,213 @@ def solve(
     if task is not None:
         tasks = [t for t in tasks if t.name == task]
         if not tasks:
-            err.print(f"[red]error:[/red] no task named {task!r} in {taskfile}")
-            raise typer.Exit(2)
+            fail(f"no task named {task!r} in {taskfile}")
+    seconds = _timeout(domain, timeout)
     grammar = _grammar(domain, library)
-    from hylo.search.enumerative import EnumerativeSearcher
-
-    searcher = EnumerativeSearcher(grammar)
+    if program is not None:
+        raise typer.Exit(_check_program(domain, grammar, tasks, program, seconds))
+    strategy = _build_searcher(_searcher_spec(domain, searcher), grammar, domain)
+    budget = Budget(seconds=seconds)
+    checker = _checker(domain, grammar, budget.limits)
     failures = 0
-    for t in tasks:
-        r = searcher.solve(t, Budget(seconds=timeout))
-        if r.solved and r.program is not None:
-            ok = _verify(domain, grammar, t, r.program)
-            console.print(
-                f"[green]solved[/green] {t.name}  [dim]{show_type(t.request)}[/dim]\n"
-                f"  {r.program}\n  description length {r.description_length:.2f} nats, "
-                f"{r.candidates} candidates, {r.seconds:.2f}s, "
-                f"checked: {ok}/{len(t.examples)} examples"
-            )
-            if ok != len(t.examples):
+    try:
+        for t in tasks:
+            r = strategy.solve(t, budget)
+            if r.solved and r.program is not None:
+                ok = checker.check(r.program, t).passed  # fresh evaluation: the one checker
+                console.print(
+                    f"[green]solved[/green] {one_line(t.name)}  "
+                    f"[dim]{safe(show_type(t.request))}[/dim]\n"
+                    f"  {safe(r.program, limit=2000)}\n"
+                    f"  description length {r.description_length or 0.0:.2f} nats, "
+                    f"{r.candidates} candidates, {r.seconds:.2f}s, "
+                    f"checked: {ok}/{len(t.examples)} examples"
+                )
+                failures += ok != len(t.examples)
+            else:
                 failures += 1
-        else:
-            failures += 1
-            console.print(
-                f"[red]not solved[/red] {t.name} ({r.stopped}; {r.candidates} candidates, "
-                f"{r.seconds:.2f}s)"
-            )
+                console.print(
+                    f"[red]not solved[/red] {one_line(t.name)} ({safe(r.stopped)}; "
+                    f"{r.candidates} candidates, {r.seconds:.2f}s)"
+                )
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
     raise typer.Exit(1 if failures else 0)
 
 
+def _check_program(
+    domain: Domain, grammar: Grammar, tasks: list[Task], text: str, seconds: float
+) -> int:
+    """`hylo solve --program`: type-check and run one program on each task; the exit code."""
+    from hylo.core.infer import ProgramTypeError, check
+
+    prog = _parse_program(text, grammar)
+    failures = 0
+    for t in tasks:
+        try:
+            check(prog, grammar.dsl, t.request)
+        except (ProgramTypeError, RecursionError) as e:
+            failures += 1
+            console.print(f"[red]ill-typed[/red] for {one_line(t.name)}: {safe(e)}")
+            continue
+        # the task's time is shared by its examples, so the whole check ends within it
+        limits = Limits(max_seconds=max(0.01, seconds / max(1, len(t.examples))))
+        result = _checker(domain, grammar, limits).check(prog, t)
+        ok = result.ok
+        failures += not ok
+        why = "" if ok else f" ({safe(', '.join(result.failures[:3]))})"
+        console.print(f"{'[green]fits[/green]' if ok else '[red]does not fit[/red]'} "
+                      f"{one_line(t.name)}: {result.passed}/{result.total} examples{why}")
+    return 1 if failures else 0
+
+
 # ------------------------------------------------------------------ bench
-@app.command()
-def bench(
-    suite: str = typer.Argument(
-        ..., help="'lists', 'enumerate', 'digits', or a task file (FILE.json)."
-    ),
+def _suite_tasks(
+    suite: str, domain_name: str | None, split: str
+) -> tuple[Domain, list[Task], str]:
+    """The tasks SUITE names: a suite of the given domain or of the one installed domain that
+    has it, else a task file of the given (or default) domain."""
+    from hylo.domains import suite_owners
+
+    if split not in ("train", "test", "all"):
+        fail("--split must be train, test or all")
+    if domain_name is not None:
+        domain = _domain(domain_name)
+        owner = domain if suite in domain.suites else None
+    else:
+        owners = suite_owners(suite)
+        if len(owners) > 1:
+            fail(f"suite {suite!r} is in several domains ({', '.join(owners)}): "
+                 "choose one with --domain")
+        owner = _domain(owners[0]) if owners else None
+    if owner is not None:
+        tasks = owner.suites[suite]()
+        if split != "all":
+            if owner.split is None:
+                fail(f"domain {owner.name} has no train/test split (use --split all)")
+            train, test = owner.split(tasks)
+            tasks = train if split == "train" else test
+        return owner, tasks, split
+    path = Path(suite)
+    if path.exists() or suite.endswith(".json"):
+        domain = _domain(domain_name or DEFAULT_DOMAIN)
+        return domain, _load_task_file(domain, path), "all"
+    fail(f"unknown suite {suite!r} and no such file; suites: {', '.join(_all_suites())}")
+
+
+def _all_suites() -> list[str]:
+    from hylo.domains import DomainError, available, get_domain
+
+    out = []
+    for name in available():
+        try:
+            out += [f"{s} ({name})" for s in get_domain(name).suites]
+        except DomainError:
+            continue
+    return out or ["none"]
+
+
+def _executor(name: str | None, workers: int, address: str | None) -> Any:
+    from hylo.search.executor import get_executor
+
+    if workers < 0:
+        fail("--workers must be >= 0")
+    chosen = name or ("pool" if workers > 0 else "inline")
+    try:
+        return get_executor(chosen, workers=max(1, workers) if chosen != "inline" else workers,
+                            address=address)
+    except ImportError as e:
+        fail(f"executor {chosen!r} is not installed ({e}); e.g. pip install 'hylo[{chosen}]'")
+    except (ValueError, RuntimeError, ConnectionError) as e:
+        fail(e)
+
+
+def bench_suite(
+    suite: str = typer.Argument(..., metavar="SUITE|FILE",
+                                help="A suite of an installed domain, or a task file."),
+    domain_name: str | None = typer.Option(
+        None, "--domain", help="Domain of the suite or file (default: the suite's owner; "
+        "for files $HYLO_DOMAIN or lists)."),
+    searcher: str | None = typer.Option(
+        None, "--searcher", help="Searcher name or JSON spec (default: the domain's)."),
+    executor: str | None = typer.Option(
+        None, "--executor", help="inline, pool or ray (default: pool, inline for --workers 0)."),
+    address: str | None = typer.Option(None, "--address", help="ray: the cluster's address."),
     split: str = typer.Option("test", "--split", help="train, test or all (suites only)."),
-    timeout: float = typer.Option(20.0, "--timeout", help="Seconds per task."),
-    workers: int = typer.Option(2, "--workers", help="Worker processes (0: in this process)."),
+    timeout: float | None = typer.Option(
+        None, "--timeout", help="Seconds per task (default: the domain's, else 20)."),
+    workers: int = typer.Option(2, "--workers", help="Workers (0: in this process)."),
     json_path: Path | None = typer.Option(None, "--json", help="Write results as JSON."),
     library: Path | None = typer.Option(
-        None, "--library", help="Library file: search with it and record the run in it."
-    ),
-    seconds: float = typer.Option(10.0, "--seconds", help="enumerate: seconds per measure."),
-    seed: int = typer.Option(0, "--seed", help="enumerate: seed of the random grammar."),
-    budgets: str = typer.Option("50,200,1000", "--budgets", help="digits: data budgets."),
-    domain_name: str = typer.Option(DEFAULT_DOMAIN, "--domain", help="Domain of a task file."),
+        None, "--library", help="Library file: search with it and record the run in it."),
 ) -> None:
-    """Benchmarks: a task suite or file, enumeration throughput, or the digits sequence."""
-    if suite == "enumerate":
-        _bench_enumerate(seconds, seed, json_path)
-        return
-    if suite == "digits":
-        from hylo.cli_digits import bench_digits
+    """Solve a suite or task file; a table, a JSON report, a run recorded in the library."""
+    domain, tasks, split = _suite_tasks(suite, domain_name, split)
+    seconds = _timeout(domain, timeout)
+    grammar = _grammar(domain, library)
+    spec = _searcher_spec(domain, searcher)
+    _build_searcher(spec, grammar, domain)  # a bad spec is one error here, not one per task
+    ex = _executor(executor, workers, address)
+    try:
+        _bench_tasks(domain, suite, split, tasks, seconds, workers, json_path, library,
+                     grammar, spec, ex)
+    except KeyboardInterrupt:
+        fail("interrupted (the run is recorded as interrupted)", 130)
+    finally:
+        ex.close()
 
-        _call_command(bench_digits, budgets=budgets, json_path=json_path, library=library,
-                      seed=seed)
+
+def _examples_json(t: Task) -> list:
+    return [{"i": list(ex.inputs), "o": ex.output} for ex in t.examples]
+
+
+@contextmanager
+def _recording(library: Path | None, domain: Domain, config: dict) -> Iterator[Any]:
+    """(store, record(task, result), finish(summary)) of a bench run, or Nones without a
+    library. A run left by an exception or Ctrl-C is marked failed, never left `running`."""
+    if library is None:
+        yield None, None, None
         return
-    domain = _domain(DEFAULT_DOMAIN if suite in ("lists",) else domain_name)
-    if suite in domain.suites:
-        tasks = domain.suites[suite]()
-        if split != "all":
-            if split not in ("train", "test"):
-                err.print("[red]error:[/red] --split must be train, test or all")
-                raise typer.Exit(2)
-            if domain.split is None:
-                err.print(f"[red]error:[/red] domain {domain.name} has no train/test split")
-                raise typer.Exit(2)
-            train, test = domain.split(tasks)
-            tasks = train if split == "train" else test
-    elif suite.endswith(".json") or Path(suite).exists():
-        tasks = _load_task_file(domain, Path(suite))
-        split = "all"
-    else:
-        err.print(f"[red]error:[/red] unknown suite {suite!r} and no such file")
-        raise typer.Exit(2)
-    _bench_tasks(domain, suite, split, tasks, timeout, workers, json_path, library)
+    from hylo.library.store import StoreError
+
+    store = _store(library)
+    try:
+        with store.transaction():
+            for name, typ in domain.dsl.describe():
+                if name in domain.dsl.primitives:
+                    store.put_primitive(name, typ, domain.name)
+            run_id = store.start_run("bench", config)
+    except StoreError as e:
+        store.close()
+        fail(e)
+    finished = False
+
+    def record(t: Task, r: SearchResult) -> None:
+        with store.transaction():
+            store.put_task(t.name, domain.name, show_type(t.request), _examples_json(t))
+            store.add_attempt(run_id, t.name, r.solved, r.seconds, r.candidates,
+                              None if r.solved else r.stopped)
+            if r.solved and r.program is not None:
+                store.add_solution(run_id, t.name, r.program, r.description_length or 0.0,
+                                   r.seconds, r.candidates, domain=domain.name)
+
+    def finish(summary: dict) -> None:
+        nonlocal finished
+        store.finish_run(run_id, summary)
+        finished = True
+
+    try:
+        yield store, record, finish
+    except BaseException as e:
+        if not finished:
+            from hylo.library import store as contract
+
+            status = ("interrupted" if isinstance(e, KeyboardInterrupt)
+                      and "interrupted" in contract.RUN_STATUSES else "failed")
+            store.finish_run(run_id, {"error": type(e).__name__}, status=status)
+        raise
+    finally:
+        store.close()
 
 
 def _bench_tasks(
@@ -201,125 +526,117 @@ def _bench_tasks(
     workers: int,
     json_path: Path | None,
     library: Path | None,
+    grammar: Grammar,
+    spec: dict[str, Any],
+    executor: Any,
 ) -> None:
-    from hylo.search.parallel import SearchConfig, iter_solve
+    from hylo.search.executor import SearchConfig, SearchJob
 
-    grammar = _grammar(domain, library)
-    config = SearchConfig.from_grammar(domain.name, grammar)
+    config = SearchConfig.from_grammar(domain.name, grammar, spec)
     budget = Budget(seconds=timeout)
-    store = None
-    run_id = None
-    if library is not None:
-        from hylo.library import open_store
-
-        store = open_store(library)
-        with store.transaction():
-            for name, typ in domain.dsl.describe():
-                if name in domain.dsl.primitives:
-                    store.put_primitive(name, typ, domain.name)
-            run_id = store.start_run(
-                "bench",
-                {"suite": suite, "split": split, "timeout": timeout, "workers": workers,
-                 "tasks": len(tasks), "inventions": len(grammar.dsl.inventions)},
-            )
+    run_config = {"suite": suite, "split": split, "timeout": timeout, "workers": workers,
+                  "tasks": len(tasks), "inventions": len(grammar.dsl.inventions),
+                  "domain": domain.name, "searcher": spec, "executor": executor.name}
     results: dict[str, SearchResult] = {}
-    t0 = time.perf_counter()
     by_name = {t.name: t for t in tasks}
-    with _progress() as progress:
-        bar = progress.add_task(f"{suite}/{split}", total=len(tasks), solved=0)
+    t0 = time.perf_counter()
+    with _recording(library, domain, run_config) as (_store_, record, finish), _progress() as p:
+        bar = p.add_task(f"{safe(suite, 60)}/{split}", total=len(tasks), solved=0)
         n_solved = 0
-        for r in iter_solve(tasks, config, budget, workers):
+        for r in executor.run(config, [SearchJob(t, budget) for t in tasks]):
             results[r.task] = r
             n_solved += r.solved
-            progress.update(bar, advance=1, solved=n_solved)
-            if store is not None and run_id is not None:
-                t = by_name[r.task]
-                with store.transaction():
-                    store.put_task(t.name, domain.name, show_type(t.request), _examples_json(t))
-                    store.add_attempt(run_id, t.name, r.solved, r.seconds, r.candidates,
-                                      None if r.solved else r.stopped)
-                    if r.solved and r.program is not None:
-                        store.add_solution(run_id, t.name, r.program, r.description_length or 0.0,
-                                           r.seconds, r.candidates, domain=domain.name)
-    wall = time.perf_counter() - t0
-    ordered = [results[t.name] for t in tasks]
-    solved = [r for r in ordered if r.solved]
-    summary = {
-        "suite": suite,
-        "split": split,
-        "total": len(tasks),
-        "solved": len(solved),
-        "solved_fraction": round(len(solved) / max(1, len(tasks)), 4),
-        "timeout": timeout,
-        "workers": workers,
-        "wall_seconds": round(wall, 2),
-        "median_seconds_solved": round(statistics.median([r.seconds for r in solved]), 4)
-        if solved else None,
-        "library": str(library) if library else None,
-        "inventions": len(grammar.dsl.inventions),
-        "machine": {"python": platform.python_version(), "platform": platform.platform()},
-    }
-    if store is not None and run_id is not None:
-        store.finish_run(run_id, summary)
-        store.close()
-    table = Table(title=f"hylo bench {suite} ({split})")
-    table.add_column("task")
-    table.add_column("solved")
-    table.add_column("seconds", justify="right")
-    table.add_column("candidates", justify="right")
-    table.add_column("program")
-    for r in ordered:
-        table.add_row(r.task, "[green]yes[/green]" if r.solved else "[red]no[/red]",
-                      f"{r.seconds:.2f}", str(r.candidates), r.program or r.stopped)
-    console.print(table)
-    console.print(
-        f"[bold]{len(solved)}/{len(tasks)} solved ({100 * summary['solved_fraction']:.1f}%)"
-        f"[/bold] in {wall:.1f}s wall, timeout {timeout}s, {workers} workers"
-    )
+            p.update(bar, advance=1, solved=n_solved)
+            if record is not None:
+                record(by_name[r.task], r)
+        wall = time.perf_counter() - t0
+        ordered = [results[t.name] for t in tasks]
+        solved = [r for r in ordered if r.solved]
+        summary = {
+            "suite": suite,
+            "split": split,
+            "domain": domain.name,
+            "searcher": spec,
+            "executor": executor.name,
+            "total": len(tasks),
+            "solved": len(solved),
+            "solved_fraction": round(len(solved) / max(1, len(tasks)), 4),
+            "timeout": timeout,
+            "workers": workers,
+            "wall_seconds": round(wall, 2),
+            "median_seconds_solved": round(statistics.median([r.seconds for r in solved]), 4)
+            if solved else None,
+            "library": str(library) if library else None,
+            "inventions": len(grammar.dsl.inventions),
+            "machine": {"python": platform.python_version(), "platform": platform.platform()},
+        }
+        if finish is not None:
+            finish(summary)
+    _print_bench(suite, split, ordered, summary)
     if json_path is not None:
         out = {**summary, "tasks": [r.to_json() for r in ordered]}
-        json_path.write_text(json.dumps(out, indent=2))
-        err.print(f"wrote {json_path}")
+        _write_json(json_path, out)
 
 
-def _call_command(fn, **given):  # type: ignore[no-untyped-def]
-    """Call a typer command function directly: options not given take their declared defaults
-    (a bare call would pass typer's OptionInfo objects instead)."""
-    import inspect
-
-    from typer.models import ParameterInfo
-
-    kwargs = {}
-    for name, param in inspect.signature(fn).parameters.items():
-        if name in given:
-            kwargs[name] = given[name]
-        elif isinstance(param.default, ParameterInfo):
-            kwargs[name] = param.default.default
-        else:
-            kwargs[name] = param.default
-    return fn(**kwargs)
-
-
-def _examples_json(t: Task) -> list:
-    return [{"i": list(ex.inputs), "o": ex.output} for ex in t.examples]
+def _print_bench(suite: str, split: str, ordered: list[SearchResult], summary: dict) -> None:
+    table = Table(title=f"hylo bench {one_line(suite, 80)} ({split})")
+    for col, justify in (("task", "left"), ("solved", "left"), ("seconds", "right"),
+                         ("candidates", "right"), ("program", "left")):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for r in ordered:
+        table.add_row(one_line(r.task, 80), "[green]yes[/green]" if r.solved else "[red]no[/red]",
+                      f"{r.seconds:.2f}", str(r.candidates), one_line(r.program or r.stopped))
+    console.print(table)
+    console.print(
+        f"[bold]{summary['solved']}/{summary['total']} solved "
+        f"({100 * summary['solved_fraction']:.1f}%)[/bold] in {summary['wall_seconds']:.1f}s "
+        f"wall, timeout {summary['timeout']}s, {summary['workers']} workers "
+        f"({summary['executor']})"
+    )
 
 
-def _bench_enumerate(seconds: float, seed: int, json_path: Path | None) -> None:
-    from hylo.core.types import parse_type
+def _write_json(path: Path, doc: dict) -> None:
+    try:
+        path.write_text(json.dumps(doc, indent=2))
+    except OSError as e:
+        fail(f"cannot write {path}: {e.strerror or e}")
+    err.print(f"wrote {safe(path)}")
+
+
+@bench_app.command("enumerate")
+def bench_enumerate(
+    seconds: float = typer.Option(10.0, "--seconds", help="Seconds per measure."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the random grammar."),
+    json_path: Path | None = typer.Option(None, "--json", help="Write results as JSON."),
+    domain_name: str = typer.Option(
+        DEFAULT_DOMAIN, "--domain", help="Domain whose search_defaults['benchmark'] is measured."),
+) -> None:
+    """Engine throughput: programs generated and checked per CPU second (one core)."""
+    from hylo.core.types import TypeParseError, parse_type
     from hylo.search.bench import evaluation_rate, generation_rate
 
-    domain = _domain(DEFAULT_DOMAIN)
+    domain = _domain(domain_name)
+    spec = domain.search_defaults.get("benchmark")
+    if not isinstance(spec, dict) or not {"request", "suite", "task"} <= set(spec):
+        fail(f"domain {domain.name} names no benchmark (search_defaults['benchmark'] with "
+             "request, suite, task)")
     grammar = Grammar.random(domain.dsl, seed=seed)
-    request = parse_type("list(int) -> list(int)")
+    try:
+        request = parse_type(spec["request"])
+    except TypeParseError as e:
+        fail(e)
+    tasks = {t.name: t for t in domain.suites[spec["suite"]]()}
+    if spec["task"] not in tasks:
+        fail(f"benchmark task {spec['task']!r} is not in suite {spec['suite']!r}")
+    task = tasks[spec["task"]]
     err.print(f"generating for {seconds}s on a random grammar (seed {seed}) ...")
     gen = generation_rate(grammar, request, seconds)
     # A task that enumeration does not solve within the time, so every second counts.
-    tasks = {t.name: t for t in domain.suites["lists"]()}
-    task = tasks["caesar-cipher-k-modulo-n with k=3 and n=4"]
-    err.print(f"checking for {seconds}s against '{task.name}' ...")
+    err.print(f"checking for {seconds}s against '{safe(task.name)}' ...")
     ev = evaluation_rate(grammar, task, seconds)
     out = {
         "suite": "enumerate",
+        "domain": domain.name,
         "grammar": f"random(seed={seed})",
         "request": str(request),
         "seconds": seconds,
@@ -346,83 +663,84 @@ def _bench_enumerate(seconds: float, seed: int, json_path: Path | None) -> None:
                   f"{out['evaluated_per_second']:,}", f"{ev['evaluated_per_wall_second']:,}")
     console.print(table)
     if json_path is not None:
-        json_path.write_text(json.dumps(out, indent=2))
-        err.print(f"wrote {json_path}")
+        _write_json(json_path, out)
 
 
 # ------------------------------------------------------------------ library
 @library_app.command("show")
 def library_show(
     library: Path = typer.Option(Path("hylo.db"), "--library", help="Library file."),
-    domain_name: str = typer.Option(DEFAULT_DOMAIN, "--domain"),
 ) -> None:
     """What the library holds: primitives, abstractions, grammar, modules, runs."""
-    from hylo.library import StoreError, open_store
+    from hylo.library.store import StoreError
 
     if not library.exists():
-        err.print(f"[red]error:[/red] no library file at {library}")
-        raise typer.Exit(2)
+        fail(f"no library file at {library}")
+    store = _store(library)
     try:
-        store = open_store(library)
+        with store:
+            _show_library(store)
     except StoreError as e:
-        err.print(f"[red]error:[/red] {e}")
-        raise typer.Exit(2) from None
-    with store:
-        prims = store.primitives()
-        grammars = {d: store.grammar(d) or {} for d in {p.domain for p in prims}}
-        t = Table(title=f"primitives ({len(prims)})")
-        for col in ("name", "type", "domain", "log-weight"):
+        fail(e)
+
+
+def _show_library(store: Any) -> None:
+    prims = store.primitives()
+    grammars = {d: store.grammar(d) or {} for d in {p.domain for p in prims}}
+    t = Table(title=f"primitives ({len(prims)})")
+    for col in ("name", "type", "domain", "log-weight"):
+        t.add_column(col)
+    for p in prims:
+        w = grammars[p.domain].get(p.name)
+        t.add_row(one_line(p.name), one_line(p.type), one_line(p.domain),
+                  "" if w is None else f"{w:.2f}")
+    console.print(t)
+    abstractions = store.abstractions()
+    t = Table(title=f"abstractions ({len(abstractions)})")
+    for col in ("name", "type", "body", "iteration", "uses", "origin"):
+        t.add_column(col)
+    for a in abstractions:
+        prov = a.provenance if isinstance(a.provenance, dict) else {}
+        uses = prov.get("uses", "")
+        origin = prov.get("tasks", prov.get("origin", ""))
+        if isinstance(origin, list):
+            origin = ", ".join(map(str, origin[:4])) + (" ..." if len(origin) > 4 else "")
+        t.add_row(one_line(a.name), one_line(a.type), one_line(a.body), str(a.iteration),
+                  one_line(uses), one_line(origin))
+    console.print(t)
+    modules = store.modules()
+    if modules:
+        t = Table(title=f"neural modules ({len(modules)})")
+        for col in ("name", "version", "kind", "metrics"):
             t.add_column(col)
-        for p in prims:
-            w = grammars[p.domain].get(p.name)
-            t.add_row(p.name, p.type, p.domain, "" if w is None else f"{w:.2f}")
+        for m in modules:
+            t.add_row(one_line(m.name), str(m.version), one_line(m.kind),
+                      one_line(json.dumps(m.metrics), 80))
         console.print(t)
-        abstractions = store.abstractions()
-        t = Table(title=f"abstractions ({len(abstractions)})")
-        for col in ("name", "type", "body", "iteration", "uses", "origin"):
-            t.add_column(col)
-        for a in abstractions:
-            prov = a.provenance
-            uses = prov.get("uses", "")
-            origin = prov.get("tasks", prov.get("origin", ""))
-            if isinstance(origin, list):
-                origin = ", ".join(map(str, origin[:4])) + (" ..." if len(origin) > 4 else "")
-            t.add_row(a.name, a.type, a.body, str(a.iteration), str(uses), str(origin))
-        console.print(t)
-        modules = store.modules()
-        if modules:
-            t = Table(title=f"neural modules ({len(modules)})")
-            for col in ("name", "version", "kind", "metrics"):
-                t.add_column(col)
-            for m in modules:
-                t.add_row(m.name, str(m.version), m.kind, json.dumps(m.metrics)[:80])
-            console.print(t)
-        runs = store.runs()
-        t = Table(title=f"runs ({len(runs)})")
-        for col in ("id", "kind", "status", "solved", "wall s"):
-            t.add_column(col)
-        for r in runs[-20:]:
-            s = r.summary
-            solved = f"{s.get('solved')}/{s.get('total')}" if "solved" in s else ""
-            t.add_row(str(r.id), r.kind, r.status, solved, str(s.get("wall_seconds", "")))
-        console.print(t)
-        best = store.best_solutions()
-        console.print(f"{len(store.tasks())} tasks recorded, {len(best)} with a solution")
+    runs = store.runs()
+    t = Table(title=f"runs ({len(runs)})")
+    for col in ("id", "kind", "status", "solved", "wall s"):
+        t.add_column(col)
+    for r in runs[-20:]:
+        s = r.summary if isinstance(r.summary, dict) else {}
+        solved = f"{s.get('solved')}/{s.get('total')}" if "solved" in s else ""
+        t.add_row(str(r.id), one_line(r.kind), one_line(r.status), one_line(solved),
+                  one_line(s.get("wall_seconds", "")))
+    console.print(t)
+    best = store.best_solutions()
+    console.print(f"{len(store.tasks())} tasks recorded, {len(best)} with a solution")
 
 
 def _mount_optional() -> None:
-    """Commands that live beside the engine (learning, reports, digits), when installed."""
+    """Commands that live beside the engine (reports, library exchange), when installed."""
     from importlib import import_module
     from importlib.util import find_spec
 
     if find_spec("hylo.cli_learn") is not None:
         cli_learn = import_module("hylo.cli_learn")
-        learn_app.command("lists")(cli_learn.learn_lists)
         app.command("report")(cli_learn.report)
         library_app.command("export")(cli_learn.library_export)
         library_app.command("import")(cli_learn.library_import)
-    if find_spec("hylo.cli_digits") is not None:
-        learn_app.command("digits")(import_module("hylo.cli_digits").learn_digits)
 
 
 _mount_optional()

@@ -6,51 +6,79 @@ imported inside the command, so importing this module stays fast and never impor
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
 
-console = Console()
-err = Console(stderr=True)
+from hylo.cli_text import safe
+
+console = Console(highlight=False, emoji=False)
+err = Console(stderr=True, highlight=False, emoji=False)
 
 
 def _timeouts(text: str) -> tuple[float, ...]:
     try:
         out = tuple(float(x) for x in text.split(",") if x.strip())
     except ValueError:
-        err.print(f"[red]error:[/red] --train-timeouts takes numbers separated by commas: {text!r}")
-        raise typer.Exit(2) from None
-    if not out or any(x < 0 for x in out):
-        err.print("[red]error:[/red] --train-timeouts needs at least one non-negative number")
-        raise typer.Exit(2)
+        _fail(f"--train-timeouts takes numbers separated by commas: {text!r}")
+    if not out or any(not x >= 0 for x in out):
+        _fail("--train-timeouts needs at least one non-negative number")
     return out
 
 
-def learn_lists(
-    iterations: int = typer.Option(10, "--iterations", help="Wake-sleep iterations to run."),
-    timeout: float = typer.Option(
-        20.0, "--timeout", help="Per-task seconds on the test split."
-    ),
-    workers: int = typer.Option(2, "--workers", help="Search processes."),
-    library: Path = typer.Option(Path("hylo.db"), "--library", help="Library file."),
-    probe_timeout: float | None = typer.Option(
-        None, "--probe-timeout",
-        help="Per-task seconds on the test split between the first and the last iteration "
-        "(default: --timeout; 0: do not test there).",
-    ),
-    train_timeouts: str = typer.Option(
-        "5,10", "--train-timeouts",
-        help="Per-task seconds for unsolved training tasks, by iteration (the last repeats).",
-    ),
-    resolve_timeout: float = typer.Option(
-        1.0, "--resolve-timeout", help="Per-task seconds for training tasks already solved."
-    ),
-    keep: int = typer.Option(3, "--keep", help="Solutions kept per training task."),
-    train_limit: int | None = typer.Option(None, "--train-limit", help="Only the first N."),
-    test_limit: int | None = typer.Option(None, "--test-limit", help="Only the first N."),
-) -> None:
-    """Learn a library on the list tasks' training split (resumes an unfinished run)."""
+def make_learn_command(domain_name: str) -> Callable[..., None]:
+    """`hylo learn DOMAIN`: the wake-sleep loop on a suite of the domain (its train/test split),
+    as a typer-compatible function bound to `domain_name`."""
+
+    def learn_domain(
+        iterations: int = typer.Option(10, "--iterations", help="Wake-sleep iterations to run."),
+        timeout: float = typer.Option(
+            20.0, "--timeout", help="Per-task seconds on the test split."
+        ),
+        workers: int = typer.Option(2, "--workers", help="Search processes."),
+        library: Path = typer.Option(Path("hylo.db"), "--library", help="Library file."),
+        suite: str | None = typer.Option(
+            None, "--suite", help="Suite to learn on (default: the domain's only or first)."
+        ),
+        probe_timeout: float | None = typer.Option(
+            None, "--probe-timeout",
+            help="Per-task seconds on the test split between the first and the last iteration "
+            "(default: --timeout; 0: do not test there).",
+        ),
+        train_timeouts: str = typer.Option(
+            "5,10", "--train-timeouts",
+            help="Per-task seconds for unsolved training tasks, by iteration (the last repeats).",
+        ),
+        resolve_timeout: float = typer.Option(
+            1.0, "--resolve-timeout", help="Per-task seconds for training tasks already solved."
+        ),
+        keep: int = typer.Option(3, "--keep", help="Solutions kept per training task."),
+        train_limit: int | None = typer.Option(None, "--train-limit", help="Only the first N."),
+        test_limit: int | None = typer.Option(None, "--test-limit", help="Only the first N."),
+    ) -> None:
+        _learn(domain_name, suite, library, dict(
+            iterations=iterations, workers=workers, test_timeout=timeout,
+            probe_timeout=probe_timeout, train_timeouts=_timeouts(train_timeouts),
+            resolve_timeout=resolve_timeout, keep=keep, search_keep=keep,
+            train_limit=train_limit, test_limit=test_limit,
+        ))
+
+    learn_domain.__doc__ = (
+        f"Learn a library on the {domain_name} domain's training split (resumes an unfinished "
+        "run)."
+    )
+    return learn_domain
+
+
+def _fail(message: object) -> NoReturn:
+    err.print(f"[red]error:[/red] {safe(message, limit=600)}")
+    raise typer.Exit(2)
+
+
+def _learn(domain_name: str, suite: str | None, library: Path, options: dict[str, Any]) -> None:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -59,15 +87,24 @@ def learn_lists(
         TimeElapsedColumn,
     )
 
+    from hylo.domains import DomainError, get_domain
     from hylo.learn.loop import LearnConfig, Reporter, learn
     from hylo.library.store import StoreError
 
-    config = LearnConfig(
-        domain="lists", suite="lists", iterations=iterations, workers=workers,
-        test_timeout=timeout, probe_timeout=probe_timeout,
-        train_timeouts=_timeouts(train_timeouts), resolve_timeout=resolve_timeout,
-        keep=keep, search_keep=keep, train_limit=train_limit, test_limit=test_limit,
-    )
+    try:
+        domain = get_domain(domain_name)
+    except DomainError as e:
+        _fail(e)
+    if suite is None:
+        if not domain.suites:
+            _fail(f"domain {domain_name} has no suite to learn on")
+        suite = next(iter(domain.suites))
+    elif suite not in domain.suites:
+        _fail(f"domain {domain_name} has no suite {suite!r}; it has: "
+              f"{', '.join(domain.suites) or 'none'}")
+    if domain.split is None:
+        _fail(f"domain {domain_name} has no train/test split to learn on")
+    config = LearnConfig(domain=domain_name, suite=suite, **options)
 
     class RichReporter(Reporter):
         def __init__(self, progress: Progress) -> None:
@@ -79,7 +116,7 @@ def learn_lists(
             if self.bar is not None:
                 self.progress.remove_task(self.bar)  # type: ignore[arg-type]
             self.solved = 0
-            self.bar = self.progress.add_task(name, total=total, solved=0)
+            self.bar = self.progress.add_task(safe(name, 80), total=total, solved=0)
 
         def advance(self, result: object | None = None) -> None:
             if self.bar is None:
@@ -88,19 +125,25 @@ def learn_lists(
             self.progress.update(self.bar, advance=1, solved=self.solved)  # type: ignore[arg-type]
 
         def message(self, text: str) -> None:
-            self.progress.console.print(text)
+            self.progress.console.print(safe(text, limit=2000))
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("solved {task.fields[solved]}"), TimeElapsedColumn())
     try:
         with Progress(*columns, console=console, transient=False) as progress:
             out = learn(library, config, RichReporter(progress))
-    except StoreError as e:
-        err.print(f"[red]error:[/red] {e}")
-        raise typer.Exit(2) from None
+    except (StoreError, ValueError) as e:
+        _fail(e)
+    except KeyboardInterrupt:
+        err.print("[red]error:[/red] interrupted (resume with the same command)")
+        raise typer.Exit(130) from None
     state = "finished" if out["finished"] else "stopped (resume with the same command)"
-    console.print(f"run {out['run_id']} {state}; library in {library}. "
-                  f"Report: hylo report {library} --html report.html")
+    console.print(f"run {out['run_id']} {state}; library in {safe(library)}. "
+                  f"Report: hylo report {safe(library)} --html report.html")
+
+
+#: `hylo learn lists` as a plain function (tests and scripts mount it by this name).
+learn_lists = make_learn_command("lists")
 
 
 def report(
@@ -113,14 +156,12 @@ def report(
     from hylo.report.html import write_report
 
     if not file.exists():
-        err.print(f"[red]error:[/red] no library file at {file}")
-        raise typer.Exit(2)
+        _fail(f"no library file at {file}")
     try:
         path = write_report(file, html, run)
-    except (StoreError, ValueError) as e:
-        err.print(f"[red]error:[/red] {e}")
-        raise typer.Exit(2) from None
-    console.print(f"report written to {path}")
+    except (StoreError, ValueError, OSError) as e:
+        _fail(e)
+    console.print(f"report written to {safe(path)}")
 
 
 def library_export(

@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from hylo.cli import app
-from hylo.library.store import open_store
+from hylo.library import open_store
 
 runner = CliRunner()
 
