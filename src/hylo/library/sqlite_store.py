@@ -701,13 +701,15 @@ def _migrate_1_to_2(connection: sqlite3.Connection) -> None:
     for domain, name in connection.execute("SELECT domain, name FROM primitives"):
         primitives.setdefault(domain, set()).add(name)
 
-    connection.execute("ALTER TABLE runs RENAME TO runs_v1")
-    connection.execute(_RUNS)
+    # Build the new table beside the old one and rename it last: renaming the old one instead
+    # would rewrite the foreign keys of solutions, attempts and iterations to point at it.
+    connection.execute(_RUNS.replace("CREATE TABLE runs", "CREATE TABLE runs_v2", 1))
     connection.execute(
-        "INSERT INTO runs (id, kind, config, summary, status, started_at, finished_at) "
-        "SELECT id, kind, config, summary, status, started_at, finished_at FROM runs_v1"
+        "INSERT INTO runs_v2 (id, kind, config, summary, status, started_at, finished_at) "
+        "SELECT id, kind, config, summary, status, started_at, finished_at FROM runs"
     )
-    connection.execute("DROP TABLE runs_v1")
+    connection.execute("DROP TABLE runs")
+    connection.execute("ALTER TABLE runs_v2 RENAME TO runs")
 
     old = connection.execute("SELECT * FROM abstractions ORDER BY id").fetchall()
     connection.execute("DROP TABLE abstractions")
