@@ -1,4 +1,6 @@
-"""Pool workers end when the process that started them is killed."""
+"""The pool's hostile cases: a killed parent (while its workers run, and while they still start),
+a killed worker, and Ctrl-C in the coordinator. No worker outlives its run; only the job of a
+dead worker fails."""
 
 from __future__ import annotations
 
@@ -9,32 +11,44 @@ import sys
 import textwrap
 import time
 
+import pytest
+
 SCRIPT = textwrap.dedent(
     """
-    import os, sys, time
+    import multiprocessing, sys, threading, time
     from hylo.core.grammar import Grammar
     from hylo.core.task import Example, Task
     from hylo.core.types import parse_type
     from hylo.domains import get_domain
     from hylo.search.base import Budget
-    from hylo.search.parallel import SearchConfig, iter_solve
+    from hylo.search.executor import SearchConfig, iter_solve
 
     if __name__ == "__main__":
+        mode = sys.argv[1]
         dsl = get_domain("lists").dsl
         # Unsolvable tasks keep both workers busy for the whole (long) budget.
         tasks = [Task(f"t{i}", parse_type("list(int) -> int"),
                       (Example(([1],), 982451653 + i), Example(([2],), -7)))
                  for i in range(2)]
         config = SearchConfig.from_grammar("lists", Grammar.uniform(dsl))
-        children = iter_solve(tasks, config, Budget(seconds=60), workers=2)
-        import multiprocessing
+
         def report():
-            time.sleep(3)
-            print(" ".join(str(p.pid) for p in multiprocessing.active_children()), flush=True)
-        import threading
+            # "start": as soon as both workers exist (they are still importing);
+            # otherwise once they are busy searching.
+            while len(multiprocessing.active_children()) < 2:
+                time.sleep(0.002)
+            if mode != "start":
+                time.sleep(3)
+            pids = [p.pid for p in multiprocessing.active_children()]
+            print(" ".join(map(str, pids)), flush=True)
+
         threading.Thread(target=report, daemon=True).start()
-        for _ in children:
-            pass
+        try:
+            for _ in iter_solve(tasks, config, Budget(seconds=60), workers=2):
+                pass
+        except KeyboardInterrupt:
+            print("interrupted", flush=True)
+            sys.exit(130)
     """
 )
 
@@ -51,23 +65,49 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_workers_exit_when_the_parent_is_killed() -> None:
+def _start(mode: str) -> tuple[subprocess.Popen, list[int]]:
     proc = subprocess.Popen(
-        [sys.executable, "-c", SCRIPT], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", SCRIPT, mode], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, start_new_session=True,
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     pids = [int(p) for p in line.split()]
-    assert pids, "no worker processes were reported"
+    assert len(pids) == 2, f"no worker processes were reported: {line!r}"
+    return proc, pids
+
+
+def _all_gone(pids: list[int], seconds: float) -> bool:
+    deadline = time.time() + seconds
+    while time.time() < deadline and any(_alive(p) for p in pids):
+        time.sleep(0.1)
+    return not any(_alive(p) for p in pids)
+
+
+@pytest.mark.parametrize("mode", ["running", "start"])
+def test_workers_exit_when_the_parent_is_killed(mode: str) -> None:
+    """`start`: the parent dies while its workers are still importing. The watchdog compares
+    `getppid()` with the parent's PID passed in, so it cannot adopt init as its parent."""
+    proc, pids = _start(mode)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    deadline = time.time() + 15
-    while time.time() < deadline and any(_alive(p) for p in pids):
-        time.sleep(0.2)
-    assert not any(_alive(p) for p in pids), "workers outlived their killed parent"
+    assert _all_gone(pids, 15), "workers outlived their killed parent"
 
 
-def test_a_killed_worker_fails_only_the_tasks_in_flight() -> None:
+def test_ctrl_c_stops_the_pool_at_once() -> None:
+    """SIGINT to the whole process group, as a terminal sends it: the coordinator stops its
+    workers (which ignore SIGINT themselves) and exits; no traceback from any worker."""
+    proc, pids = _start("running")
+    t0 = time.time()
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    assert time.time() - t0 < 10, "the interrupted run took too long to stop"
+    assert proc.returncode == 130 and "interrupted" in out, (proc.returncode, out, err)
+    assert _all_gone(pids, 5), "workers outlived the interrupted run"
+    assert "Traceback" not in err, err
+
+
+def test_a_killed_worker_fails_only_its_own_task() -> None:
     import multiprocessing
     import threading
 
@@ -76,7 +116,7 @@ def test_a_killed_worker_fails_only_the_tasks_in_flight() -> None:
     from hylo.core.types import parse_type
     from hylo.domains import get_domain
     from hylo.search.base import Budget
-    from hylo.search.parallel import SearchConfig, iter_solve
+    from hylo.search.executor import SearchConfig, iter_solve
 
     dsl = get_domain("lists").dsl
     tasks = [
@@ -97,9 +137,9 @@ def test_a_killed_worker_fails_only_the_tasks_in_flight() -> None:
             time.sleep(0.05)
 
     threading.Thread(target=kill_one_worker, daemon=True).start()
-    results = list(iter_solve(tasks, config, Budget(seconds=6), workers=2))
+    results = list(iter_solve(tasks, config, Budget(seconds=3), workers=2))
     assert sorted(r.task for r in results) == ["t0", "t1", "t2", "t3"]
     died = [r for r in results if r.stopped == "error: worker process died"]
-    # Both tasks running when the pool broke fail (which two depends on timing); no others.
-    assert len(died) == 2
+    # The healthy worker's task, running at the same moment, is not touched.
+    assert len(died) == 1, [(r.task, r.stopped) for r in results]
     assert all(r.stopped == "timeout" for r in results if r not in died)

@@ -13,7 +13,7 @@ from hylo.core.task import Example, Task
 from hylo.core.types import parse_type
 from hylo.domains import get_domain
 from hylo.search.base import Budget
-from hylo.search.parallel import SearchConfig, iter_solve, solve_tasks
+from hylo.search.executor import SearchConfig, iter_solve, solve_tasks
 
 DSL = get_domain("lists").dsl
 LISTS = [[3, 1, 2], [], [5, 5, 0, 7], [1]]
@@ -39,18 +39,22 @@ TASKS = [
 ]
 
 
-def test_config_is_plain_data_and_rebuilds_the_grammar() -> None:
+def test_config_is_plain_data_and_rebuilds_grammar_and_searcher() -> None:
     g = _grammar()
-    config = SearchConfig.from_grammar("lists", g, keep=2)
+    spec = {"name": "enumerative", "params": {"keep": 2}}
+    config = SearchConfig.from_grammar("lists", g, spec)
     text = json.dumps(dataclasses.asdict(config))
-    again = SearchConfig(**{**json.loads(text), "inventions": tuple(
-        tuple(i) for i in json.loads(text)["inventions"])})
-    dsl, g2 = again.build()
-    assert set(dsl.inventions) == {"add3-all"}
-    assert dsl.inventions["add3-all"].body == g.dsl.inventions["add3-all"].body
+    data = json.loads(text)
+    again = SearchConfig(**{**data, "inventions": tuple(tuple(i) for i in data["inventions"])})
+    assert again == config
+    g2 = again.build_grammar()
+    assert set(g2.dsl.inventions) == {"add3-all"}
+    assert g2.dsl.inventions["add3-all"].body == g.dsl.inventions["add3-all"].body
     assert g2.log_weights == g.log_weights and g2.log_variable == g.log_variable
     assert g2.max_type_size == g.max_type_size
-    assert again.keep == 2
+    searcher = again.build()
+    assert searcher.spec()["name"] == "enumerative" and searcher.spec()["params"]["keep"] == 2
+    assert again.build({"reverse": -9.0}).grammar.log_weights["reverse"] == -9.0
 
 
 def test_pool_and_in_process_agree_and_keep_task_order() -> None:
