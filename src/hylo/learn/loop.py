@@ -61,6 +61,8 @@ class LearnConfig:
     suite: str = "lists"
     iterations: int = 10
     workers: int = 2
+    executor: str | None = None  # inline, pool or ray (None: pool; inline when workers is 0)
+    address: str | None = None  # the Ray cluster's, for executor "ray"
     test_timeout: float = 20.0
     probe_timeout: float | None = None  # test timeout between first and last (None: same)
     train_timeouts: tuple[float, ...] = (5.0, 10.0)
@@ -345,12 +347,22 @@ def _iteration(store: Store, config: LearnConfig, state: _State, train: list[Tas
 
 def _search(tasks: list[Task], grammar: Grammar, config: LearnConfig, keep: int,
             timeout: float, reporter: Reporter) -> list[SearchResult]:
-    from hylo.search.parallel import SearchConfig, solve_tasks
+    from hylo.domains import get_domain
+    from hylo.search.executor import SearchConfig, shared_executor, solve_tasks
+    from hylo.search.registry import parse_spec, searcher_class
 
-    sc = SearchConfig.from_grammar(config.domain, grammar, keep=keep)
-    sc = replace(sc, max_lambda_depth=config.max_lambda_depth)
-    return solve_tasks(tasks, sc, Budget(seconds=timeout), workers=config.workers,
-                       on_result=reporter.advance)
+    # The domain's searcher, given the loop's settings where it takes them (`keep` for the
+    # frontiers); the spec travels to the workers with the grammar.
+    spec = parse_spec(get_domain(config.domain).default_searcher())
+    takes = searcher_class(spec["name"]).params
+    ours = {"keep": keep, "max_lambda_depth": config.max_lambda_depth}
+    spec["params"].update({k: v for k, v in ours.items() if k in takes})
+    sc = SearchConfig.from_grammar(config.domain, grammar, spec)
+    name = config.executor or ("pool" if config.workers > 0 else "inline")
+    # shared: a Ray session starts once per learning run, not once per search
+    ex = shared_executor(name, max(1, config.workers), config.address)
+    return solve_tasks(tasks, sc, Budget(seconds=timeout), on_result=reporter.advance,
+                       executor=ex)
 
 
 def _split_metrics(tasks: Sequence[Task], results: dict[str, SearchResult],

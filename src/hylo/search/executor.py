@@ -23,6 +23,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from hylo.core.dsl import DSL, Invention
@@ -193,6 +194,13 @@ def get_executor(name: str, workers: int = 2, address: str | None = None) -> Exe
     if name == "pool":
         return cls(workers=workers)
     return cls(workers=workers, address=address)
+
+
+@cache
+def shared_executor(name: str, workers: int = 2, address: str | None = None) -> Executor:
+    """One executor per process for callers that run many batches (the learner): a Ray
+    session starts once. Never closed by its users; Ray shuts down when the process exits."""
+    return get_executor(name, workers, address)
 
 
 def iter_solve(
