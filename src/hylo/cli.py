@@ -200,7 +200,9 @@ def _store(library: Path) -> Any:
 
 def _grammar(domain: Domain, library: Path | None) -> Grammar:
     """The library's grammar if a library file exists, else the uniform grammar."""
-    if library is None or not Path(library).exists():
+    if library is not None and not library.exists() and not library.parent.is_dir():
+        fail(f"{library}: cannot hold a library: {library.parent} is not a directory")
+    if library is None or not library.exists():
         return Grammar.uniform(domain.dsl)
     from hylo.library.grammar_store import load_grammar
     from hylo.library.store import StoreError
@@ -217,6 +219,8 @@ def _load_task_file(domain: Domain, path: Path) -> list[Task]:
     if domain.load_file is None:
         fail(f"domain {domain.name} cannot read task files")
     try:
+        if path.exists() and not path.is_file():  # a FIFO would block, a device never end
+            fail(f"{path}: not a regular file")
         if path.is_file() and path.stat().st_size > MAX_TASK_FILE_BYTES:
             fail(f"{path}: too large: more than {MAX_TASK_FILE_BYTES} bytes")
         return domain.load_file(str(path))
@@ -464,57 +468,32 @@ def bench_suite(
         ex.close()
 
 
-def _examples_json(t: Task) -> list:
-    return [{"i": list(ex.inputs), "o": ex.output} for ex in t.examples]
-
-
 @contextmanager
 def _recording(library: Path | None, domain: Domain, config: dict) -> Iterator[Any]:
-    """(store, record(task, result), finish(summary)) of a bench run, or Nones without a
-    library. A run left by an exception or Ctrl-C is marked failed, never left `running`."""
+    """(record(task, result), scope) of a bench run, or (None, None) without a library. The run
+    is closed however the block ends (`run_scope`): finished, failed, or interrupted on Ctrl-C,
+    never left `running`."""
     if library is None:
-        yield None, None, None
+        yield None, None
         return
+    from hylo.library.runs import record_result, run_scope
     from hylo.library.store import StoreError
 
     store = _store(library)
     try:
-        with store.transaction():
-            for name, typ in domain.dsl.describe():
-                if name in domain.dsl.primitives:
-                    store.put_primitive(name, typ, domain.name)
-            run_id = store.start_run("bench", config)
+        with store:
+            with store.transaction():
+                for name, typ in domain.dsl.describe():
+                    if name in domain.dsl.primitives:
+                        store.put_primitive(name, typ, domain.name)
+            with run_scope(store, "bench", config) as scope:
+
+                def record(t: Task, r: SearchResult) -> None:
+                    record_result(store, scope.id, domain.name, t, r)
+
+                yield record, scope
     except StoreError as e:
-        store.close()
         fail(e)
-    finished = False
-
-    def record(t: Task, r: SearchResult) -> None:
-        with store.transaction():
-            store.put_task(t.name, domain.name, show_type(t.request), _examples_json(t))
-            store.add_attempt(run_id, t.name, r.solved, r.seconds, r.candidates,
-                              None if r.solved else r.stopped)
-            if r.solved and r.program is not None:
-                store.add_solution(run_id, t.name, r.program, r.description_length or 0.0,
-                                   r.seconds, r.candidates, domain=domain.name)
-
-    def finish(summary: dict) -> None:
-        nonlocal finished
-        store.finish_run(run_id, summary)
-        finished = True
-
-    try:
-        yield store, record, finish
-    except BaseException as e:
-        if not finished:
-            from hylo.library import store as contract
-
-            status = ("interrupted" if isinstance(e, KeyboardInterrupt)
-                      and "interrupted" in contract.RUN_STATUSES else "failed")
-            store.finish_run(run_id, {"error": type(e).__name__}, status=status)
-        raise
-    finally:
-        store.close()
 
 
 def _bench_tasks(
@@ -540,7 +519,7 @@ def _bench_tasks(
     results: dict[str, SearchResult] = {}
     by_name = {t.name: t for t in tasks}
     t0 = time.perf_counter()
-    with _recording(library, domain, run_config) as (_store_, record, finish), _progress() as p:
+    with _recording(library, domain, run_config) as (record, scope), _progress() as p:
         bar = p.add_task(f"{safe(suite, 60)}/{split}", total=len(tasks), solved=0)
         n_solved = 0
         for r in executor.run(config, [SearchJob(t, budget) for t in tasks]):
@@ -570,8 +549,8 @@ def _bench_tasks(
             "inventions": len(grammar.dsl.inventions),
             "machine": {"python": platform.python_version(), "platform": platform.platform()},
         }
-        if finish is not None:
-            finish(summary)
+        if scope is not None:
+            scope.summary = summary
     _print_bench(suite, split, ordered, summary)
     if json_path is not None:
         out = {**summary, "tasks": [r.to_json() for r in ordered]}
@@ -685,6 +664,8 @@ def library_show(
 
 
 def _show_library(store: Any) -> None:
+    from hylo.library.runs import describe_runs
+
     prims = store.primitives()
     grammars = {d: store.grammar(d) or {} for d in {p.domain for p in prims}}
     t = Table(title=f"primitives ({len(prims)})")
@@ -697,7 +678,7 @@ def _show_library(store: Any) -> None:
     console.print(t)
     abstractions = store.abstractions()
     t = Table(title=f"abstractions ({len(abstractions)})")
-    for col in ("name", "type", "body", "iteration", "uses", "origin"):
+    for col in ("domain", "name", "type", "body", "iteration", "uses", "origin"):
         t.add_column(col)
     for a in abstractions:
         prov = a.provenance if isinstance(a.provenance, dict) else {}
@@ -705,8 +686,8 @@ def _show_library(store: Any) -> None:
         origin = prov.get("tasks", prov.get("origin", ""))
         if isinstance(origin, list):
             origin = ", ".join(map(str, origin[:4])) + (" ..." if len(origin) > 4 else "")
-        t.add_row(one_line(a.name), one_line(a.type), one_line(a.body), str(a.iteration),
-                  one_line(uses), one_line(origin))
+        t.add_row(one_line(a.domain), one_line(a.name), one_line(a.type), one_line(a.body),
+                  str(a.iteration), one_line(uses), one_line(origin))
     console.print(t)
     modules = store.modules()
     if modules:
@@ -717,15 +698,14 @@ def _show_library(store: Any) -> None:
             t.add_row(one_line(m.name), str(m.version), one_line(m.kind),
                       one_line(json.dumps(m.metrics), 80))
         console.print(t)
-    runs = store.runs()
+    runs = describe_runs(store)
     t = Table(title=f"runs ({len(runs)})")
-    for col in ("id", "kind", "status", "solved", "wall s"):
+    for col in ("id", "kind", "status", "solved", "wall s", "where"):
         t.add_column(col)
     for r in runs[-20:]:
-        s = r.summary if isinstance(r.summary, dict) else {}
-        solved = f"{s.get('solved')}/{s.get('total')}" if "solved" in s else ""
-        t.add_row(str(r.id), one_line(r.kind), one_line(r.status), one_line(solved),
-                  one_line(s.get("wall_seconds", "")))
+        wall = "" if r.wall_seconds is None else f"{r.wall_seconds:.1f}"
+        t.add_row(str(r.id), one_line(r.kind), one_line(r.state), f"{r.solved}/{r.attempted}",
+                  wall, one_line(r.where))
     console.print(t)
     best = store.best_solutions()
     console.print(f"{len(store.tasks())} tasks recorded, {len(best)} with a solution")

@@ -182,6 +182,8 @@ def load_tasks(path: str | Path) -> list[Task]:
     """Read a task file in DreamCoder's JSON format (see the module docstring)."""
     p = Path(path)
     try:
+        if p.exists() and not p.is_file():  # a FIFO or device would block or never end
+            raise TaskFileError(f"{p}: cannot read: not a regular file")
         with p.open("rb") as f:
             raw = f.read(LIMITS.file_bytes + 1)
     except OSError as e:
