@@ -425,8 +425,7 @@ def _executor(name: str | None, workers: int, address: str | None) -> Any:
         fail("--workers must be >= 0")
     chosen = name or ("pool" if workers > 0 else "inline")
     try:
-        return get_executor(chosen, workers=max(1, workers) if chosen != "inline" else workers,
-                            address=address)
+        return get_executor(chosen, workers=workers, address=address)
     except ImportError as e:
         fail(f"executor {chosen!r} is not installed ({e}); e.g. pip install 'hylo[{chosen}]'")
     except (ValueError, RuntimeError, ConnectionError) as e:

@@ -39,6 +39,10 @@ def make_learn_command(domain_name: str) -> Callable[..., None]:
             20.0, "--timeout", help="Per-task seconds on the test split."
         ),
         workers: int = typer.Option(2, "--workers", help="Search processes."),
+        executor: str | None = typer.Option(
+            None, "--executor", help="inline, pool or ray (default: pool, inline for 0 workers)."
+        ),
+        address: str | None = typer.Option(None, "--address", help="ray: the cluster's address."),
         library: Path = typer.Option(Path("hylo.db"), "--library", help="Library file."),
         suite: str | None = typer.Option(
             None, "--suite", help="Suite to learn on (default: the domain's only or first)."
@@ -60,7 +64,8 @@ def make_learn_command(domain_name: str) -> Callable[..., None]:
         test_limit: int | None = typer.Option(None, "--test-limit", help="Only the first N."),
     ) -> None:
         _learn(domain_name, suite, library, dict(
-            iterations=iterations, workers=workers, test_timeout=timeout,
+            iterations=iterations, workers=workers, executor=executor, address=address,
+            test_timeout=timeout,
             probe_timeout=probe_timeout, train_timeouts=_timeouts(train_timeouts),
             resolve_timeout=resolve_timeout, keep=keep, search_keep=keep,
             train_limit=train_limit, test_limit=test_limit,
@@ -102,7 +107,7 @@ def _learn(domain_name: str, suite: str | None, library: Path, options: dict[str
     elif suite not in domain.suites:
         _fail(f"domain {domain_name} has no suite {suite!r}; it has: "
               f"{', '.join(domain.suites) or 'none'}")
-    if domain.split is None:
+    if domain.split is None and domain.learner is None:  # the default loop needs a split
         _fail(f"domain {domain_name} has no train/test split to learn on")
     config = LearnConfig(domain=domain_name, suite=suite, **options)
 
@@ -170,18 +175,17 @@ def library_export(
     domain: str = typer.Option("lists", "--domain", help="Domain whose library to export."),
 ) -> None:
     """Export the library as plain text (JSON with s-expression bodies)."""
-    from hylo.library.exchange import export_file
+    from hylo.library.exchange import ExchangeError, export_file
     from hylo.library.store import StoreError
 
     if not library.exists():
-        err.print(f"[red]error:[/red] no library file at {library}")
-        raise typer.Exit(2)
+        _fail(f"no library file at {library}")
     try:
         doc = export_file(library, out, domain)
-    except StoreError as e:
-        err.print(f"[red]error:[/red] {e}")
-        raise typer.Exit(2) from None
-    console.print(f"exported {len(doc['abstractions'])} abstractions and the grammar to {out}")
+    except (ExchangeError, StoreError) as e:
+        _fail(e)
+    console.print(f"exported {len(doc['abstractions'])} abstractions and the grammar to "
+                  f"{safe(out)}")
 
 
 def library_import(
@@ -193,13 +197,11 @@ def library_import(
     from hylo.library.store import StoreError
 
     if not src.exists():
-        err.print(f"[red]error:[/red] no file at {src}")
-        raise typer.Exit(2)
+        _fail(f"no file at {src}")
     try:
         out = import_file(library, src)
     except (ExchangeError, StoreError) as e:
-        err.print(f"[red]error:[/red] {e}")
-        raise typer.Exit(2) from None
-    console.print(f"imported {len(out['added'])} abstractions into {library}"
+        _fail(e)
+    console.print(f"imported {len(out['added'])} abstractions into {safe(library)}"
                   + (f" (grammar at iteration {out['grammar_iteration']})"
                      if out["grammar_iteration"] is not None else ""))
