@@ -16,7 +16,7 @@ from hylo.core.task import Example, Task
 from hylo.core.types import BOOL, INT, Type, arguments, parse_type
 from hylo.domains import get_domain
 from hylo.search.base import Budget, SearchResult
-from hylo.search.enumerate import Enumerator, enumerate_programs
+from hylo.search.enumerate import Enumerator
 from hylo.search.enumerative import EnumerativeSearcher
 
 DSL = get_domain("lists").dsl
@@ -140,14 +140,25 @@ def test_keep_returns_further_solutions() -> None:
         assert UNIFORM.description_length(parse(text), IDENTITY.request) == dl
 
 
-def test_candidates_is_the_enumerators_order() -> None:
+def test_candidates_are_checked_in_the_enumerators_order() -> None:
+    # The first program (in the Enumerator's order) that fits is the n-th: a budget of n
+    # candidates finds it, a budget of n - 1 does not.
     request = parse_type("list(int) -> int")
-    s = EnumerativeSearcher(RANDOM)
-    mine = [(str(p), dl) for p, dl in zip(s.candidates(request), range(2000), strict=False)]
-    theirs = [(str(p), dl) for p, dl in zip(enumerate_programs(RANDOM, request), range(2000),
-                                            strict=False)]
-    assert [m[0] for m in mine] == [t[0] for t in theirs]
-    assert [m[1] for m in mine] == [t[1] for t in theirs]
+    t = task("second-plus-len", "list(int) -> int", lambda xs: len(xs) + xs[1],
+             [([3, 1, 2],), ([5, 5, 0, 7],), ([9, 2, 8, 2, 6],), ([0, 4],)])
+    en = Enumerator(RANDOM, request, max_lambda_depth=2)
+    n = 0
+    for _cost, ids in en.buckets():
+        hit = next((k for k, nid in enumerate(ids) if correct(str(en.program(nid)), t)), None)
+        if hit is not None:
+            n += hit + 1
+            break
+        n += len(ids)
+    assert n > 50  # not a trivial case
+    r = solve(t, Budget(seconds=60, max_candidates=n), RANDOM)
+    assert r.solved and r.candidates <= n, r
+    r = solve(t, Budget(seconds=60, max_candidates=n - 1), RANDOM)
+    assert not r.solved and r.stopped == "candidates", r
 
 
 # ------------------------------------------------------------------ against the reference

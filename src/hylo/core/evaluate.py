@@ -5,9 +5,11 @@ variables in scope (`env[0]` is `$0`). Saturated primitive applications become d
 uncurried implementation; lambdas become Python functions of one argument. Nodes compose, so the
 enumerator builds the closure of a new program from the closures of its children in O(1).
 
-Steps: every call of a compiled lambda is one step (all iteration in these DSLs goes through
-lambdas passed to primitives); the time limit is checked every 1024 steps. The counter is global
-to the process (evaluation is single-threaded), reset by `start()` before each run.
+Steps: every call of a compiled lambda is one step, and so is every saturated call of a primitive
+used as a function value (`(map sort xss)`): all iteration a program can cause goes through one or
+the other. The clock is read every `CHECK_EVERY` steps; the watchdog (`hylo.core.limits`) stops
+what counting cannot see. The counter is global to the process (evaluation is single-threaded),
+reset by `start()` before each run.
 """
 
 from __future__ import annotations
@@ -19,14 +21,24 @@ from typing import Any
 
 from hylo.core.dsl import DSL, Primitive
 from hylo.core.interpret import primitive_value
-from hylo.core.limits import DEFAULT_LIMITS, EvalFailure, Limits, StepLimit, guarded
+from hylo.core.limits import (
+    CHECK_EVERY,
+    COUNTER,
+    DEFAULT_LIMITS,
+    GEN,
+    KILLED,
+    EvalFailure,
+    Limits,
+    StepLimit,
+    guarded,
+)
 from hylo.core.program import App, Hole, Invented, Lam, Prim, Program, Var, spine
 
 Closure = Callable[[tuple[Any, ...]], Any]
 
-# [steps so far, next checkpoint, max steps, deadline, seconds]
-_COUNTER: list[Any] = [0, 1024, DEFAULT_LIMITS.max_steps, 0.0, DEFAULT_LIMITS.max_seconds]
-_CHECK_EVERY = 1024
+# [steps so far, next checkpoint, max steps, deadline, seconds, generation, ...]: see limits.py
+_COUNTER = COUNTER
+_CHECK_EVERY = CHECK_EVERY
 
 
 def start(limits: Limits = DEFAULT_LIMITS) -> None:
@@ -37,19 +49,29 @@ def start(limits: Limits = DEFAULT_LIMITS) -> None:
     c[1] = min(_CHECK_EVERY, limits.max_steps)
     c[3] = time.perf_counter() + limits.max_seconds
     c[4] = limits.max_seconds
+    c[5] += 1  # a new evaluation for the watchdog
 
 
 def start_cheap() -> None:
     """Like `start` with the same limits, without reading the clock (for hot loops): the
-    deadline is set at the first checkpoint, so a run shorter than 1024 steps never reads it."""
+    deadline is set at the first checkpoint, so a run shorter than 1024 steps never reads it;
+    the watchdog times the run from its start (the generation changes)."""
     c = _COUNTER
     c[0] = 0
     c[1] = min(_CHECK_EVERY, c[2])
     c[3] = 0.0
+    c[5] += 1
+
+
+def set_seconds(seconds: float) -> None:
+    """Change the time limit of the runs `start_cheap` starts (a search near its deadline)."""
+    _COUNTER[4] = seconds
 
 
 def _checkpoint() -> None:
     c = _COUNTER
+    if c[KILLED] == c[GEN]:
+        raise StepLimit(f"more than {c[4]}s")
     if c[0] > c[2]:
         raise StepLimit(f"more than {c[2]} steps")
     now = time.perf_counter()
@@ -58,6 +80,31 @@ def _checkpoint() -> None:
     elif now > c[3]:
         raise StepLimit(f"more than {c[4]}s")
     c[1] = min(c[0] + _CHECK_EVERY, c[2])
+
+
+def run_nested(fn: Callable[[tuple[Any, ...]], Any]) -> Any:
+    """`fn(())` with a step budget and clock of its own, inside the current evaluation (a
+    library body computed on first use must not inherit the steps its caller spent); the
+    caller's counter is put back afterwards, and the watchdog restarts its timer."""
+    c = _COUNTER
+    saved = c[0], c[1], c[3]
+    c[0] = 0
+    c[1] = min(_CHECK_EVERY, c[2])
+    c[3] = 0.0
+    c[5] += 1
+    try:
+        return fn(())
+    finally:
+        c[0], c[1], c[3] = saved
+        c[5] += 1
+
+
+def tick() -> None:
+    """One step outside a lambda (a primitive called as a function value)."""
+    c = _COUNTER
+    c[0] += 1
+    if c[0] > c[1]:
+        _checkpoint()
 
 
 # ------------------------------------------------------------------ node constructors
@@ -91,7 +138,7 @@ def prim_node(prim: Primitive, args: Sequence[Closure]) -> Closure:
     if n != prim.arity:
         raise ValueError(f"{prim.name} takes {prim.arity} arguments, got {n}")
     if n == 0:
-        return const_node(primitive_value(prim))
+        return const_node(primitive_value(prim, tick))
     if prim.lazy:
         if n == 1:
             (a,) = args
@@ -135,7 +182,7 @@ def compile_program(p: Program, dsl: DSL) -> Closure:
     if isinstance(p, Prim):
         if p.name not in dsl.primitives:
             raise KeyError(f"unknown primitive {p.name!r}")
-        return const_node(primitive_value(dsl.primitives[p.name]))
+        return const_node(primitive_value(dsl.primitives[p.name], tick))
     if isinstance(p, Invented):
         body = compile_program(p.body, dsl)
         cache: list[Any] = []

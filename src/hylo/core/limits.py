@@ -1,8 +1,31 @@
-"""Evaluation limits. A program that loops, explodes or raises is a recorded failure."""
+"""Evaluation limits. A program that loops, explodes or raises is a recorded failure.
+
+Two mechanisms keep every evaluation within its limits, whatever the program:
+
+- Counting (deterministic, cheap): the evaluators count steps (calls of lambdas and saturated
+  calls of primitives used as function values: all iteration a program can cause goes through
+  one or the other) and read the clock every `CHECK_EVERY` steps.
+- A watchdog (for the rest: a program whose steps each take long, a domain primitive that loops
+  in Python): one daemon thread per process watches the generation counter that each evaluation
+  increments. When one generation outlives its time limit, the watchdog first asks the evaluator
+  to stop at its next step (it sets the checkpoint so the next counted call checks, and marks the
+  generation killed: a newer evaluation is never touched); if the evaluation is still running a
+  grace period later, it raises `Overrun` in the evaluating thread
+  (`PyThreadState_SetAsyncExc`), which reaches it at its next Python bytecode. The hot path pays
+  one counter increment per evaluation, nothing else.
+
+Blind spots that remain: one C call that runs for long without returning to Python (a huge sort,
+a blocking system call) is stopped only when it returns; domains bound their values' sizes.
+"""
 
 from __future__ import annotations
 
+import ctypes
+import math
+import os
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,9 +36,10 @@ class Limits:
     """Per-evaluation limits.
 
     `max_steps` counts function applications (the reference interpreter counts every node it
-    evaluates; the fast evaluator counts calls of compiled lambdas, where all iteration happens).
-    `max_seconds` is checked every 1024 steps. `max_depth` bounds Python recursion.
-    List sizes and integer magnitudes are bounded by the domain's primitives themselves.
+    evaluates; the fast evaluator counts calls of compiled lambdas; both count saturated calls
+    of primitives used as function values). `max_seconds` holds for every program: checked
+    every `CHECK_EVERY` steps and enforced by the watchdog otherwise. `max_depth` bounds Python
+    recursion. List sizes and integer magnitudes are bounded by the domain's primitives.
     """
 
     max_steps: int = 200_000
@@ -24,6 +48,7 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+CHECK_EVERY = 1024
 
 
 class EvalFailure(Exception):
@@ -39,13 +64,117 @@ class StepLimit(Exception):
     """Raised inside evaluation when the step or time budget is spent."""
 
 
+class Overrun(StepLimit):
+    """Raised by the watchdog into an evaluation that outlived its time limit."""
+
+    def __init__(self, message: str = "more than its time limit (stopped by the watchdog)") -> None:
+        super().__init__(message)
+
+
+# ------------------------------------------------------------------ the shared counter
+# One list, shared by the fast evaluator (which closes over it), the reference interpreter and
+# the watchdog; evaluation is single-threaded per process, so plain list items suffice.
+# EXPIRES is an absolute `perf_counter` time (a search's deadline) after which the watchdog
+# stops the current evaluation and sets EXPIRED, which a search loop reads between candidates.
+STEPS, NEXT, MAX_STEPS, DEADLINE, SECONDS, GEN, KILLED, THREAD, ARMED, EXPIRES, EXPIRED = range(11)
+COUNTER: list = [0, CHECK_EVERY, DEFAULT_LIMITS.max_steps, 0.0, DEFAULT_LIMITS.max_seconds,
+                 0, -1, 0, False, math.inf, False]
+
+
+def arm(seconds: float, expires: float = math.inf) -> bool:
+    """Watch this thread's evaluations (each new generation) under `seconds` each, and none
+    past `expires`; returns the previous armed state for `disarm` to restore. Starts the
+    watchdog on first use."""
+    c = COUNTER
+    was = c[ARMED]
+    c[SECONDS] = seconds
+    c[THREAD] = threading.get_ident()
+    c[GEN] += 1
+    if not was:
+        c[EXPIRES] = expires
+        c[EXPIRED] = False
+    c[ARMED] = True
+    if not _WATCHDOG:
+        _start_watchdog()
+    return bool(was)
+
+
+def disarm(previous: bool = False) -> None:
+    """Stop watching (outside evaluation the watchdog must never fire)."""
+    COUNTER[ARMED] = previous
+
+
+def killed() -> bool:
+    """The watchdog has asked the current evaluation to stop."""
+    c = COUNTER
+    return c[KILLED] == c[GEN]
+
+
+_WATCHDOG: list[threading.Thread] = []
+_SET_ASYNC = ctypes.pythonapi.PyThreadState_SetAsyncExc
+_SET_ASYNC.argtypes = (ctypes.c_ulong, ctypes.py_object)
+
+
+def _raise_in(thread: int, exc: type[BaseException] | None) -> None:
+    _SET_ASYNC(ctypes.c_ulong(thread), ctypes.py_object(exc) if exc else ctypes.py_object())
+
+
+def _watch() -> None:
+    c = COUNTER
+    seen = -1
+    since = killed_at = 0.0
+    stage = 0
+    while True:
+        seconds = c[SECONDS]
+        time.sleep(min(0.025, max(0.002, seconds / 8)))
+        if not c[ARMED]:
+            seen = -1
+            continue
+        gen = c[GEN]
+        now = time.perf_counter()
+        if gen != seen:  # a new evaluation: its clock starts now (it started at most a poll ago)
+            seen, since, stage = gen, now, 0
+        expires = c[EXPIRES]
+        if now > expires:
+            c[EXPIRED] = True  # the search is out of time: stop this evaluation too
+        if now < min(since + seconds, max(expires, since)):
+            continue
+        if stage == 0:
+            c[KILLED] = gen  # polite: the next counted step of this generation raises
+            c[NEXT] = -1
+            killed_at = now
+            stage = 1
+        elif now >= killed_at + stage * min(max(0.05, seconds / 4), 0.25):
+            thread = c[THREAD]
+            if c[GEN] == gen and c[ARMED]:  # still the same evaluation: interrupt it
+                _raise_in(thread, Overrun)
+                if c[GEN] != gen or not c[ARMED]:  # it ended meanwhile: take the exception back
+                    _raise_in(thread, None)
+            stage += 1
+
+
+def _start_watchdog() -> None:
+    t = threading.Thread(target=_watch, name="hylo-eval-watchdog", daemon=True)
+    t.start()
+    _WATCHDOG.append(t)
+
+
+def _after_fork() -> None:  # threads do not survive fork: the child starts its own when needed
+    _WATCHDOG.clear()
+    COUNTER[ARMED] = False
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
+
+
 @contextmanager
 def guarded(limits: Limits) -> Iterator[None]:
     """Run untrusted evaluation: whatever it raises becomes an `EvalFailure`.
 
-    Sets Python's recursion limit to what `limits.max_depth` needs for the duration, whatever
-    the process had (so both evaluators, in any process, fail at the same depth), and puts the
-    process-wide value back afterwards.
+    Watched by the watchdog for `limits.max_seconds`. Sets Python's recursion limit to what
+    `limits.max_depth` needs for the duration, whatever the process had (so both evaluators, in
+    any process, fail at the same depth), and puts the process-wide value back afterwards.
     """
     old = sys.getrecursionlimit()
     needed = limits.max_depth * 8 + 200
@@ -53,8 +182,12 @@ def guarded(limits: Limits) -> Iterator[None]:
         sys.setrecursionlimit(needed)
     except RecursionError:  # already deeper than that: keep the limit the caller has
         pass
+    was = arm(limits.max_seconds)
     try:
-        yield
+        try:
+            yield
+        finally:
+            disarm(was)
     except EvalFailure:
         raise
     except StepLimit as e:

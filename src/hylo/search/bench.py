@@ -13,13 +13,16 @@ other load on the machine does not count against it; wall-clock rates are report
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from typing import Any
 
+from hylo.core.domain import Domain
 from hylo.core.grammar import QUANTUM, Grammar
 from hylo.core.task import Task
 from hylo.core.types import Type
 from hylo.search.base import Budget
 from hylo.search.enumerate import Enumerator
-from hylo.search.enumerative import EnumerativeSearcher
+from hylo.search.registry import build_searcher
 
 
 def generation_rate(grammar: Grammar, request: Type, seconds: float) -> dict:
@@ -44,10 +47,17 @@ def generation_rate(grammar: Grammar, request: Type, seconds: float) -> dict:
     }
 
 
-def evaluation_rate(grammar: Grammar, task: Task, seconds: float) -> dict:
-    searcher = EnumerativeSearcher(grammar)
+def evaluation_rate(
+    grammar: Grammar,
+    task: Task,
+    seconds: float,
+    searcher: str | Mapping[str, Any] = "enumerative",
+    domain: Domain | None = None,
+) -> dict:
+    """Candidates checked per CPU second by the searcher `searcher` (a spec) on `task`."""
+    built = build_searcher(searcher, grammar, domain)
     c0 = time.process_time()
-    r = searcher.solve(task, Budget(seconds=seconds))
+    r = built.solve(task, Budget(seconds=seconds))
     cpu = time.process_time() - c0
     return {
         "task": task.name,
@@ -58,4 +68,5 @@ def evaluation_rate(grammar: Grammar, task: Task, seconds: float) -> dict:
         "evaluated_per_second": round(r.candidates / max(cpu, 1e-9)),
         "evaluated_per_wall_second": round(r.candidates / max(r.seconds, 1e-9)),
         "solved": r.solved,
+        "searcher": built.spec(),
     }

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import math
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,6 +35,11 @@ from hylo.core.types import Type, arguments, is_arrow, returns
 
 _EMPTY: list[int] = []
 _MISSING = object()
+_CHECK_NODES = 4096  # nodes made between two looks at the clock while building a bucket
+
+
+class Stopped(Exception):
+    """An enumerator stopped building: `args[0]` is "timeout" or "memory"."""
 
 
 class _Failed:
@@ -92,6 +99,19 @@ class _NonTerminal:
             self._build(self.upto)
         return self.buckets.get(cost, _EMPTY)
 
+    def edges(self, resolve: bool = True) -> list[tuple[int, tuple[_NonTerminal, ...]]]:
+        """(production cost, child non-terminals) of every production; `resolve=False` skips
+        the productions whose children were never made (instead of making them)."""
+        out = []
+        for j, (pcost, head, maker, children, open_vars) in enumerate(self.prods):
+            if children and not isinstance(children[0], _NonTerminal):
+                if not resolve:
+                    continue
+                children = tuple(self.en.nonterminal(t, self.env) for t in children)
+                self.prods[j] = (pcost, head, maker, children, open_vars)
+            out.append((pcost, children))
+        return out
+
     def _build(self, cost: int) -> None:
         out: list[int] = []
         out_append = out.append
@@ -105,6 +125,8 @@ class _NonTerminal:
             k = len(children)
             if rem < k:
                 break  # productions are sorted by pcost + k
+            if len(struct) > en.next_check:
+                en.check_stop()
             if k and not isinstance(children[0], _NonTerminal):
                 children = tuple(en.nonterminal(t, self.env) for t in children)
                 self.prods[j] = (pcost, head, maker, children, open_vars)
@@ -140,6 +162,8 @@ class _NonTerminal:
                 b = children[1]
                 b_buckets = b.buckets
                 for ca in costs_a:
+                    if len(struct) > en.next_check:
+                        en.check_stop()
                     r = rem - ca
                     if r > b.upto:
                         b.get(r)
@@ -222,6 +246,9 @@ class _ArrowNonTerminal(_NonTerminal):
         self.prods = []
         self.body = en.nonterminal(tau.args[1], (tau.args[0], *env))  # type: ignore[union-attr]
 
+    def edges(self, resolve: bool = True) -> list[tuple[int, tuple[_NonTerminal, ...]]]:
+        return [(0, (self.body,))]
+
     def _build(self, cost: int) -> None:
         body = self.body.get(cost)
         if not body:
@@ -239,6 +266,10 @@ class _ArrowNonTerminal(_NonTerminal):
         self.nonempty.append(cost)
 
 
+def _deferred_node(value: Any) -> Closure:
+    return lambda env: value()
+
+
 def _splits(total: int, k: int) -> Iterator[tuple[int, ...]]:
     if k == 1:
         yield (total,)
@@ -249,15 +280,26 @@ def _splits(total: int, k: int) -> Iterator[tuple[int, ...]]:
 
 
 def _invention_primitive(name: str, dsl: DSL) -> Primitive:
-    """An invention as an uncurried primitive over its compiled (closed) body."""
+    """An invention as an uncurried primitive over its compiled (closed) body.
+
+    The body's value is computed on first use, inside whatever evaluation first needs it (so
+    under that evaluation's limits and the watchdog), with a step budget of its own, and kept:
+    a failure too, so a body that runs out of time costs one limit per search, not one per use.
+    """
     inv = dsl.inventions[name]
     value_cell: list[Any] = []
     body = compile_program(inv.body, dsl)
 
     def value() -> Any:
         if not value_cell:
-            value_cell.append(body(()))
-        return value_cell[0]
+            try:
+                value_cell.append((True, evaluate.run_nested(body)))
+            except Exception as e:  # the body raises or runs out of its limits
+                value_cell.append((False, f"{name}: {type(e).__name__}: {e}"))
+        ok, v = value_cell[0]
+        if not ok:
+            raise ValueError(v)
+        return v
 
     arity = inv.arity
 
@@ -268,7 +310,7 @@ def _invention_primitive(name: str, dsl: DSL) -> Primitive:
         return v
 
     if arity == 0:
-        return Primitive(name, inv.type, lambda: value())
+        return Primitive(name, inv.type, value)  # run when the node runs (`Enumerator.closure`)
     return Primitive(name, inv.type, impl)
 
 
@@ -299,10 +341,21 @@ class Enumerator:
                 else _invention_primitive(n, self.dsl)
             )
         self.makers_by_code = [self.makers[n] for n in names]
+        # Nullary inventions: their closure calls the body when run, not when built.
+        self.deferred = {
+            self.head_code[n]
+            for n in names
+            if n in self.dsl.inventions and self.makers[n].arity == 0
+        }
         self.intern: dict[tuple[int, ...], int] = {}
         self.struct: list[tuple[int, ...]] = []
         self.closures: list[Closure] = []
         self._nts: dict[tuple[Type, tuple[Type, ...]], _NonTerminal] = {}
+        self._largest: Any = _MISSING
+        # Stopping a long bucket build: checked each time `next_check` more nodes were made.
+        self.deadline = math.inf
+        self.max_nodes = 1 << 62
+        self.next_check = _CHECK_NODES
         self.root = self.nonterminal(returns(request), self.start_env)
 
     # ------------------------------------------------------------ structure
@@ -319,6 +372,15 @@ class Enumerator:
                 self._nts[key] = nt  # registered before its productions: holes recurse
                 nt.__init__(self, tau, env)  # type: ignore[misc]
         return nt
+
+    def check_stop(self) -> None:
+        """Raise `Stopped` if the enumerator is past its deadline or holds too many nodes
+        (a stopped enumerator is not resumed: the bucket it was building is incomplete)."""
+        self.next_check = len(self.struct) + _CHECK_NODES
+        if len(self.struct) > self.max_nodes:
+            raise Stopped("memory")
+        if time.perf_counter() > self.deadline:
+            raise Stopped("timeout")
 
     def new_node(self, key: tuple[int, ...]) -> int:
         nid = len(self.struct)
@@ -339,6 +401,8 @@ class Enumerator:
                 f = lam_node(self.closure(key[1]))
             elif head < 0:
                 f = var_node(-head - 1)
+            elif head in self.deferred:
+                f = _deferred_node(self.makers_by_code[head].impl)
             else:
                 f = prim_node(self.makers_by_code[head], [self.closure(c) for c in key[1:]])
             closures[nid] = f
@@ -391,14 +455,114 @@ class Enumerator:
         return len(self.struct)
 
     # ------------------------------------------------------------ walking
-    def buckets(self, max_cost: int | None = None) -> Iterator[tuple[int, list[int]]]:
-        """The start symbol's programs, bucket by bucket, cheapest first (bodies, no lambdas)."""
+    def buckets(
+        self, max_cost: int | None = None, empty: bool = False
+    ) -> Iterator[tuple[int, list[int]]]:
+        """The start symbol's programs, bucket by bucket, cheapest first (bodies, no lambdas).
+
+        Ends after the last program when the request has only finitely many: after a run of
+        empty buckets it looks for a productive cycle among the holes built so far (cheap: the
+        request is infinite), and failing that decides with `largest_cost`. `empty=True` also
+        yields the empty buckets, so a caller can watch its clock while they go by.
+        """
         cost = 0
+        streak = 0
+        look = 16
+        infinite = False
         while max_cost is None or cost < max_cost:
             cost += 1
             ids = self.root.get(cost)
             if ids:
+                streak = 0
+            else:
+                streak += 1
+                if not infinite and streak >= look:
+                    look *= 2
+                    if self._analyse(evidence=True) is None:
+                        infinite = True
+                    elif streak >= 64:
+                        last = self.largest_cost()
+                        if last is None:
+                            infinite = True
+                        elif cost > last:
+                            return
+            if ids or empty:
                 yield cost, ids
+
+    def largest_cost(self) -> int | None:
+        """The cost of the request's dearest program, or None if it has infinitely many.
+
+        The grammar's holes form a finite graph (types are bounded by `max_type_size`, scopes
+        by the lambda depth). A hole is productive if some production has all its children
+        productive; the request has infinitely many programs iff a cycle of such productions
+        is reachable from the start symbol (every production costs at least one unit and
+        arrows lead to larger scopes, so every cycle costs). Computed once; it visits every
+        reachable hole, which for a large DSL takes a fraction of a second.
+        """
+        if self._largest is _MISSING:
+            self._largest = self._analyse(evidence=False)
+        return self._largest  # type: ignore[no-any-return]
+
+    def _analyse(self, evidence: bool) -> int | None:
+        """Longest path from the start symbol over productive productions, None on a cycle.
+
+        `evidence=True` looks only at holes already built and counts as productive only those
+        with a program: a cycle found proves infinitely many programs; a number proves nothing.
+        """
+        order: list[_NonTerminal] = [self.root]
+        index = {id(self.root): 0}
+        edges: list[list[tuple[int, tuple[_NonTerminal, ...]]]] = []
+        i = 0
+        while i < len(order):
+            nt = order[i]
+            es = nt.edges(resolve=not evidence)
+            edges.append(es)
+            for _, children in es:
+                for ch in children:
+                    if id(ch) not in index:
+                        index[id(ch)] = len(order)
+                        order.append(ch)
+            i += 1
+        if evidence:
+            productive = [bool(nt.nonempty) for nt in order]
+        else:
+            productive = [False] * len(order)
+            changed = True
+            while changed:  # fixpoint
+                changed = False
+                for n, es in enumerate(edges):
+                    if not productive[n] and any(
+                        all(productive[index[id(ch)]] for ch in chs) for _, chs in es
+                    ):
+                        productive[n] = changed = True
+        if not productive[0]:
+            return 0
+        good = [
+            [(c, [index[id(ch)] for ch in chs]) for c, chs in es
+             if all(productive[index[id(ch)]] for ch in chs)]
+            for es in edges
+        ]
+        # Longest path by iterative depth-first search; a back edge closes a cycle.
+        largest = [0] * len(order)
+        state = [0] * len(order)  # 0 new, 1 on the stack, 2 done
+        succ = [[ch for _, chs in g for ch in chs] for g in good]
+        stack: list[tuple[int, int]] = [(0, 0)]
+        state[0] = 1
+        while stack:
+            n, k = stack.pop()
+            if k < len(succ[n]):
+                stack.append((n, k + 1))
+                m = succ[n][k]
+                if state[m] == 1:
+                    return None
+                if state[m] == 0:
+                    state[m] = 1
+                    stack.append((m, 0))
+                continue
+            largest[n] = max((c + sum(largest[ch] for ch in chs) for c, chs in good[n]),
+                             default=0)
+            state[n] = 2
+        return largest[0]
 
     def program(self, nid: int) -> Program:
         """The whole program (with its input lambdas) for a start-symbol id."""

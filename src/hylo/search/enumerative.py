@@ -3,102 +3,118 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
 
 from hylo.core import evaluate
+from hylo.core.domain import Domain
 from hylo.core.evaluate import input_env
 from hylo.core.grammar import QUANTUM, Grammar
-from hylo.core.limits import StepLimit
-from hylo.core.program import Program
+from hylo.core.limits import COUNTER, EXPIRED, StepLimit, arm, disarm
 from hylo.core.task import Task
-from hylo.core.types import Type
+from hylo.core.values import strict_equal
 from hylo.search.base import Budget, Searcher, SearchResult
-from hylo.search.enumerate import FAILED, Enumerator
+from hylo.search.check import Checker
+from hylo.search.enumerate import FAILED, Enumerator, Stopped
+
+_CHUNK = 2048  # candidates between two looks at the clock and the budget
+_MIN_SECONDS = 0.001
 
 
 class EnumerativeSearcher(Searcher):
     """Best-first enumeration (see `hylo.search.enumerate`) with early cut-off on examples.
 
-    A candidate is run on the examples in order and dropped at the first wrong output, error or
-    exhausted limit. `keep` > 1 keeps searching after the first solution until `keep` solutions
-    were found (within the budget); they are returned in `SearchResult.extra`.
+    A candidate runs on the examples in order and is dropped at the first wrong output, error
+    or exhausted limit; the hot loop compares with `!=` (memoised value on the first example,
+    then the compiled closure) when the domain's equality is the default `strict_equal`, which
+    `!=` can only over-approve, else with the domain's `equal`. A candidate counts as found only
+    once the shared `Checker` accepts it (domain equality on every example: `True` is not `1`).
+    `keep` > 1 keeps searching after the first solution until `keep` were found (within the
+    budget); they are returned in `SearchResult.extra`.
+
+    Time: each candidate runs under `budget.limits`, its time limit never more than what is left
+    of the budget; the watchdog (`hylo.core.limits`) stops a candidate when the budget expires,
+    and bucket building watches the deadline too, so `solve` ends within its budget plus one
+    poll of the watchdog. A request with finitely many programs ends with "exhausted".
     """
 
-    def __init__(self, grammar: Grammar, max_lambda_depth: int = 2, keep: int = 1) -> None:
-        super().__init__(grammar)
+    name = "enumerative"
+    params = ("max_lambda_depth", "keep")
+
+    def __init__(
+        self,
+        grammar: Grammar,
+        domain: Domain | None = None,
+        max_lambda_depth: int = 2,
+        keep: int = 1,
+    ) -> None:
+        super().__init__(grammar, domain)
+        for pname, value, low in (("max_lambda_depth", max_lambda_depth, 0), ("keep", keep, 1)):
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= 64:
+                raise ValueError(f"{pname} must be an integer in [{low}, 64], got {value!r}")
         self.max_lambda_depth = max_lambda_depth
         self.keep = keep
 
-    def candidates(self, request: Type) -> Iterator[tuple[Program, float]]:
-        en = Enumerator(self.grammar, request, self.max_lambda_depth)
-        for cost, ids in en.buckets():
-            for nid in ids:
-                yield en.program(nid), cost / QUANTUM
-
-    def solve(self, task: Task, budget: Budget) -> SearchResult:
+    def search(self, task: Task, budget: Budget) -> SearchResult:
         t0 = time.perf_counter()
+        deadline = t0 + budget.seconds
         result = SearchResult(task.name, False)
+        if not task.examples:
+            result.stopped = "error: task has no examples"
+            return result
         try:
             en = Enumerator(self.grammar, task.request, self.max_lambda_depth)
         except ValueError as e:
             result.stopped = f"error: {e}"
             return result
+        en.deadline = deadline
+        en.max_nodes = budget.max_nodes
         examples = [(input_env(ex.inputs), ex.output) for ex in task.examples]
-        if not examples:
-            result.stopped = "error: task has no examples"
-            return result
         en.set_first_input(examples[0][0])
-        out0 = examples[0][1]
-        rest = examples[1:]
-        value0 = en.value0
-        closure = en.closure
+        equal = self.domain.equal if self.domain is not None else strict_equal
         limits = budget.limits
-        evaluate.start(limits)  # sets step and time limits; each candidate resets the counter
-        start_cheap = evaluate.start_cheap
-        deadline = t0 + budget.seconds
-        max_candidates = budget.max_candidates
+        evaluate.start(limits)  # step limit for every candidate; `start_cheap` resets the count
         found: list[tuple[int, int]] = []
         tried = 0
         stopped = "exhausted"
         try:
-            for cost, ids in en.buckets():
+            for cost, ids in en.buckets(empty=True):
                 if time.perf_counter() > deadline:
                     stopped = "timeout"
                     break
                 if en.size > budget.max_nodes:
                     stopped = "memory"
                     break
-                for start in range(0, len(ids), 2048):
-                    chunk = ids[start : start + 2048]
-                    if max_candidates is not None:  # never check more than the budget allows
-                        chunk = chunk[: max_candidates - tried]
-                    for nid in chunk:
-                        # Memoised value on the first example: one primitive call per program.
-                        v = value0(nid)
-                        if v is FAILED or v != out0:
-                            continue
-                        fn = closure(nid)
-                        start_cheap()
-                        try:
-                            for env, out in rest:
-                                if fn(env) != out:
-                                    break
-                            else:
-                                found.append((nid, cost))
-                        except (Exception, StepLimit):
-                            pass
-                    tried += len(chunk)
+                for start in range(0, len(ids), _CHUNK):
+                    chunk = ids[start : start + _CHUNK]
+                    if budget.max_candidates is not None:  # never more than the budget allows
+                        chunk = chunk[: budget.max_candidates - tried]
+                    left = deadline - time.perf_counter()
+                    if left <= 0:
+                        stopped = "timeout"
+                        break
+                    seconds = max(_MIN_SECONDS, min(limits.max_seconds, left))
+                    checker = Checker(self.grammar.dsl, equal, replace(limits, max_seconds=seconds))
+                    evaluate.set_seconds(seconds)
+                    was = arm(seconds, deadline)
+                    try:
+                        done = self._scan(en, chunk, examples, equal, checker, task, cost, found)
+                    finally:
+                        disarm(was)
+                    tried += done
                     if len(found) >= self.keep:
                         stopped = "solved"
                         break
-                    if time.perf_counter() > deadline:
+                    if done < len(chunk) or time.perf_counter() > deadline:
                         stopped = "timeout"
                         break
-                    if max_candidates is not None and tried >= max_candidates:
+                    if budget.max_candidates is not None and tried >= budget.max_candidates:
                         stopped = "candidates"
                         break
                 if stopped != "exhausted":
                     break
+        except Stopped as e:
+            stopped = str(e.args[0])
         except RecursionError:
             stopped = "error: recursion while enumerating"
         except MemoryError:
@@ -114,3 +130,60 @@ class EnumerativeSearcher(Searcher):
             result.description_length = cost / QUANTUM
             result.extra = [(str(en.program(n)), c / QUANTUM) for n, c in found[1 : self.keep]]
         return result
+
+    @staticmethod
+    def _scan(
+        en: Enumerator,
+        chunk: list[int],
+        examples: list[tuple[tuple[Any, ...], Any]],
+        equal: Any,
+        checker: Checker,
+        task: Task,
+        cost: int,
+        found: list[tuple[int, int]],
+    ) -> int:
+        """Check `chunk`'s candidates in order; returns how many were checked (fewer when the
+        budget expired). Found ones are confirmed by `checker` and appended to `found`."""
+        value0 = en.value0
+        closure = en.closure
+        start_cheap = evaluate.start_cheap
+        counter = COUNTER
+        out0 = examples[0][1]
+        rest = examples[1:]
+        exact = equal is strict_equal  # then `!=` is a sound and fast pre-filter
+        n = len(chunk)
+        i = 0
+        while i < n:
+            first = i
+            try:
+                for i in range(first, n):  # i: where an interrupt landed
+                    if counter[EXPIRED]:
+                        return i
+                    nid = chunk[i]
+                    try:
+                        # Memoised value on the first example: one primitive call per program.
+                        v = value0(nid)
+                        if v is FAILED or (v != out0 if exact else not equal(v, out0)):
+                            continue
+                        fn = closure(nid)
+                        start_cheap()
+                        if exact:
+                            for env, out in rest:
+                                if fn(env) != out:
+                                    break
+                            else:
+                                if checker.fits(en.program(nid), task):
+                                    found.append((nid, cost))
+                        else:
+                            for env, out in rest:
+                                if not equal(fn(env), out):
+                                    break
+                            else:
+                                if checker.fits(en.program(nid), task):
+                                    found.append((nid, cost))
+                    except Exception:  # raised, or ran out of its limits: not a solution
+                        pass
+                return n
+            except StepLimit:  # the watchdog's interrupt landed between two candidates
+                i += 1
+        return n
