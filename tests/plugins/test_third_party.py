@@ -185,3 +185,17 @@ def test_a_broken_plugin_is_a_clear_error_and_does_not_break_others(
     finally:
         sys.modules.pop("hylo_toy", None)
         _clear_caches()
+
+
+def test_a_domain_command_is_mounted_under_its_group(plugin: Path) -> None:
+    from hylo.cli import app
+
+    listed = runner.invoke(app, ["bench", "--help"])
+    assert listed.exit_code == 0 and "toy-stats" in listed.output
+    r = runner.invoke(app, ["bench", "toy-stats", "--squares"])
+    assert r.exit_code == 0, r.output
+    assert "6 toy tasks, 36 examples" in r.output and "3->9" in r.output
+    # a suite name is not taken for a command, nor a command for a suite
+    s = runner.invoke(app, ["bench", "toy-suite", "--workers", "0", "--searcher",
+                            "toy-exhaustive", "--split", "all"])
+    assert s.exit_code == 0 and "6/6 solved" in s.output

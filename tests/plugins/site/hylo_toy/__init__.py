@@ -10,6 +10,8 @@ from __future__ import annotations
 import itertools
 import time
 
+import typer
+
 from hylo.core.domain import Domain
 from hylo.core.dsl import DSL
 from hylo.core.grammar import Grammar
@@ -58,7 +60,18 @@ def load_domain() -> Domain:
         suites={"toy-suite": toy_tasks},
         split=split,
         search_defaults={"timeout": 5.0},
+        commands={"bench toy-stats": toy_stats},
     )
+
+
+def toy_stats(
+    squares: bool = typer.Option(False, "--squares", help="Also print each x -> x*x."),
+) -> None:
+    """A domain's own command, mounted as `hylo bench toy-stats`."""
+    tasks = toy_tasks()
+    typer.echo(f"{len(tasks)} toy tasks, {sum(len(t.examples) for t in tasks)} examples")
+    if squares:
+        typer.echo(", ".join(f"{x}->{x * x}" for x in range(4)))
 
 
 class ExhaustiveSearcher(Searcher):
