@@ -12,7 +12,13 @@ What the store promises:
 - Free-form dicts (config, summary, metrics, provenance, spec, examples, metadata) are stored as
   JSON; they come back as JSON gives them back (tuples become lists, keys become strings). A value
   JSON cannot encode is refused with `StoreError`. Nothing is ever pickled.
-- Programs and types are opaque text (s-expressions, type strings); the store never parses them.
+- Programs and types are opaque text (s-expressions, type strings); the store never parses them
+  (`hylo.library.grammar_store` does, against a domain's DSL, when it loads a grammar).
+- The library is scoped by domain: abstractions are named uniquely within their domain and a
+  grammar is keyed by (domain, iteration), so several domains learn into one file apart.
+- A run records the pid and host of the process that runs it, so a 'running' run whose process
+  died can be told apart (`hylo.library.runs.run_state`).
+- A damaged row (JSON that does not parse, say) is a `StoreError` naming it when read.
 - Every write is atomic. `transaction()` groups writes: all of them commit or none do; nested
   transactions are savepoints of the outer one.
 - Listings come back in a stable order, stated on each method (mostly: the order first written).
