@@ -174,3 +174,13 @@ def test_export_to_a_path_under_a_file(tmp_path: Path) -> None:
     parent.write_text("x")
     outcome = _outcome(lambda: export_file(open_store(None), parent / "out.json", "lists"))
     assert outcome is not None and "cannot write" in outcome
+
+
+def test_learn_on_a_library_under_a_file(tmp_path: Path) -> None:
+    from hylo.learn.loop import LearnConfig, learn
+
+    parent = tmp_path / "plain-file"
+    parent.write_text("x")
+    config = LearnConfig(domain="lists", suite="lists", iterations=1)
+    outcome = _outcome(lambda: learn(parent / "hylo.db", config))
+    assert outcome is not None and "plain-file" in outcome
