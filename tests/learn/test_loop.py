@@ -165,7 +165,7 @@ def test_learning_continues_on_an_imported_library(killed_and_resumed, tmp_path)
     from hylo.learn.loop import LearnConfig, learn
     from hylo.library.exchange import export_file, import_file
 
-    export_file(killed_and_resumed["db"], tmp_path / "lib.json")
+    export_file(killed_and_resumed["db"], tmp_path / "lib.json", "lists")
     db = tmp_path / "imported.db"
     import_file(db, tmp_path / "lib.json")
     with open_store(db) as store:
