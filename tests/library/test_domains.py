@@ -100,3 +100,54 @@ def test_an_abstraction_that_does_not_parse_is_refused() -> None:
     store.add_abstraction("tiny", "fn_0", "(lam (inc $0))", "int -> bool", 0, {})
     with pytest.raises(StoreError, match="type"):
         load_grammar(store, TINY, "tiny")
+
+
+TOY_SITE = Path(__file__).parents[1] / "plugins" / "site"
+
+
+@pytest.fixture
+def toy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The test plug-in domain `toy` (tests/plugins), registered through an entry point."""
+    import shutil
+    import sys
+
+    site = tmp_path / "site"
+    shutil.copytree(TOY_SITE / "hylo_toy", site / "hylo_toy",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    info = site / "hylo_toy-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: hylo_toy\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[hylo.domains]\ntoy = hylo_toy:load_domain\n")
+    monkeypatch.syspath_prepend(str(site))
+    hylo.domains.get_domain.cache_clear()
+    yield
+    sys.modules.pop("hylo_toy", None)
+    hylo.domains.get_domain.cache_clear()
+
+
+def test_two_domains_learn_into_one_file(tmp_path: Path, toy: None) -> None:
+    from hylo.learn.loop import LearnConfig, learn
+
+    db = tmp_path / "hylo.db"
+    quick = dict(iterations=2, workers=0, keep=2, search_keep=2, train_timeouts=(1.0,),
+                 resolve_timeout=0.3, test_timeout=0.3, test_limit=1)
+    lists = LearnConfig(domain="lists", suite="lists", train_limit=6, **quick)  # type: ignore
+    toy_config = LearnConfig(domain="toy", suite="toy-suite", **quick)  # type: ignore
+    assert learn(db, lists)["finished"]
+    assert learn(db, toy_config)["finished"]
+    toy_dsl = hylo.domains.get_domain("toy").dsl
+    with open_store(db) as store:
+        runs = store.runs()
+        assert [(r.config["domain"], r.status) for r in runs] == [
+            ("lists", "finished"), ("toy", "finished")]
+        # Each domain numbers its own iterations from 0 and has its own grammar per iteration.
+        assert [it.iteration for it in store.iterations(runs[0].id)] == [0, 1]
+        assert [it.iteration for it in store.iterations(runs[1].id)] == [0, 1]
+        for domain, dsl in (("lists", LISTS), ("toy", toy_dsl)):
+            for i in (0, 1):
+                grammar = load_grammar(store, dsl, domain, i)  # never the other's names
+                assert set(grammar.log_weights) <= set(grammar.dsl.names())
+                assert set(grammar.dsl.primitives) == set(dsl.primitives)
+            assert store.get_meta(frontiers_key(domain))["entries"]
+        assert {p.domain for p in store.primitives()} == {"lists", "toy"}
+        assert {a.domain for a in store.abstractions()} <= {"lists", "toy"}
