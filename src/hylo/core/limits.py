@@ -144,7 +144,7 @@ def _watch() -> None:
             c[NEXT] = -1
             killed_at = now
             stage = 1
-        elif now >= killed_at + stage * min(max(0.05, seconds / 4), 0.25):
+        elif now >= killed_at + stage * min(max(0.01, seconds / 4), 0.25):
             thread = c[THREAD]
             if c[GEN] == gen and c[ARMED]:  # still the same evaluation: interrupt it
                 _raise_in(thread, Overrun)
