@@ -1,8 +1,9 @@
 """The `ray` executor: search jobs as Ray tasks, on this machine or a cluster (`hylo[ray]`).
 
-`ray.init()` starts a local Ray with `workers` CPUs when no address is given, and joins the
-cluster at `address` otherwise (`auto`, `host:6379`, or `ray://host:10001` with Ray Client);
-when Ray is already initialised in this process, that session is used as it is. Every node
+Building the executor starts a local Ray (`ray.init()` with `workers` CPUs) when no address is
+given, and joins the cluster at `address` otherwise (`auto`, `host:6379`, or `ray://host:10001`
+with Ray Client); when Ray is already initialised in this process, that session is used as it
+is (and left running by `close`). Every node
 needs hylo and the domain plug-ins installed (the same versions as the coordinator).
 
 The config travels once (`ray.put`); each Ray worker process keeps the searcher it built for
@@ -95,7 +96,7 @@ class RayExecutor(Executor):
         self.address = address
         self.batch_seconds = batch_seconds
         self.max_batch = max_batch
-        _import_ray()  # fail here, where the executor is chosen, if Ray is missing
+        self._ensure_ray()  # fail here, where the executor is chosen: no Ray, no cluster
         self._started = False  # whether this executor called ray.init (and so shuts it down)
 
     def _ensure_ray(self) -> Any:
