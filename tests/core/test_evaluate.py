@@ -361,3 +361,73 @@ def test_both_evaluators_allow_the_same_recursion_depth() -> None:
     text = "(lam (fold (range (* 5 (* 5 (* 5 5)))) (lam $0) (lam (lam (lam ($1 (+ $0 1))))) $0))"
     p = parse(text)
     assert run_reference(p, dsl, (5,)) == run_program(p, dsl, (5,)) == 630
+
+
+# ------------------------------------------------------------------ limits for every program
+# Primitives used as function values iterate without lambdas: before steps counted them and the
+# watchdog existed, these ran for tens of seconds under a 0.2 s limit.
+M = num(1000)
+NO_LAMBDAS = [
+    f"(lam (map (map sort) (repeat {M} (repeat {num(100)} (range {M})))))",
+    f"(lam (map (map sum) (map (map sort) (repeat {num(300)} (repeat {num(300)} (range {M}))))))",
+    f"(lam (map (map reverse) (repeat {M} (repeat {M} (repeat {M} $0)))))",
+]
+
+
+@pytest.mark.parametrize("text", NO_LAMBDAS)
+def test_programs_without_lambdas_are_cut_off_by_the_time_limit(text: str) -> None:
+    limits = Limits(max_steps=10**12, max_seconds=0.2)
+    for run in (run_reference, run_program):
+        t0 = time.perf_counter()
+        with pytest.raises(EvalFailure) as info:
+            run(parse(text), DSL, ([1, 2],), limits)
+        assert info.value.kind == "limit", info.value
+        assert time.perf_counter() - t0 < 0.6, run.__name__
+
+
+def test_primitive_calls_count_as_steps() -> None:
+    # 1000 calls of `sort` as a function value: within 2000 steps, not within 500.
+    text = f"(lam (map sort (repeat {M} $0)))"
+    assert len(run_program(parse(text), DSL, ([2, 1],), Limits(max_steps=2000))) == 1000
+    for e in both_fail(parse(text), ([2, 1],), Limits(max_steps=500, max_seconds=30.0)):
+        assert e.kind == "limit" and "steps" in e.detail
+
+
+def _spinning_dsl():
+    from hylo.core.dsl import DSL as Table
+    from hylo.core.dsl import Primitive
+
+    def spin(x: int) -> int:
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < 20:
+            x += 1
+        return x
+
+    prims = [Primitive("spin", parse_type("int -> int"), spin),
+             Primitive("1", parse_type("int"), lambda: 1)]
+    return Table.from_table(prims)
+
+
+def test_a_primitive_that_loops_in_python_is_stopped_by_the_watchdog() -> None:
+    dsl = _spinning_dsl()
+    for run in (run_reference, run_program):
+        t0 = time.perf_counter()
+        with pytest.raises(EvalFailure) as info:
+            run(parse("(lam (spin $0))"), dsl, (1,), Limits(max_seconds=0.2))
+        assert info.value.kind == "limit" and "watchdog" in info.value.detail
+        assert time.perf_counter() - t0 < 0.6, run.__name__
+    # The next evaluation is not touched by the interrupt of the last one.
+    assert run_program(parse("(lam 1)"), dsl, (5,)) == 1
+
+
+def test_a_nullary_invention_with_a_slow_body_is_cut_off() -> None:
+    slow = parse(NO_LAMBDAS[0]).body  # type: ignore[attr-defined]
+    inv = Invention("slow", slow, infer_type(slow, DSL))
+    dsl = DSL.with_inventions([inv])
+    p = parse("(lam (length slow))", dsl.invention_bodies())
+    for run in (run_reference, run_program):
+        t0 = time.perf_counter()
+        with pytest.raises(EvalFailure) as info:
+            run(p, dsl, ([1],), Limits(max_steps=10**12, max_seconds=0.2))
+        assert info.value.kind == "limit"
+        assert time.perf_counter() - t0 < 0.6, run.__name__

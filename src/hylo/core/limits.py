@@ -88,7 +88,10 @@ def arm(seconds: float, expires: float = math.inf) -> bool:
     c = COUNTER
     was = c[ARMED]
     c[SECONDS] = seconds
-    c[THREAD] = threading.get_ident()
+    ident = threading.get_ident()
+    if c[THREAD] != ident:
+        c[THREAD] = ident
+        _CLOCK[0] = _cpu_clock(ident)
     c[GEN] += 1
     if not was:
         c[EXPIRES] = expires
@@ -111,6 +114,24 @@ def killed() -> bool:
 
 
 _WATCHDOG: list[threading.Thread] = []
+_CLOCK: list[int | None] = [None]  # the CPU-time clock of the watched thread, where there is one
+
+
+def _cpu_clock(ident: int) -> int | None:
+    try:
+        return time.pthread_getcpuclockid(ident)
+    except (AttributeError, OSError):
+        return None
+
+
+def _cpu(clock: int | None) -> float:
+    """CPU seconds the watched thread has used (wall time where the OS cannot tell)."""
+    if clock is None:
+        return time.perf_counter()
+    try:
+        return time.clock_gettime(clock)
+    except OSError:
+        return time.perf_counter()
 _SET_ASYNC = ctypes.pythonapi.PyThreadState_SetAsyncExc
 _SET_ASYNC.argtypes = (ctypes.c_ulong, ctypes.py_object)
 
@@ -122,7 +143,7 @@ def _raise_in(thread: int, exc: type[BaseException] | None) -> None:
 def _watch() -> None:
     c = COUNTER
     seen = -1
-    since = killed_at = 0.0
+    since = killed_at = cpu_at_kill = 0.0
     stage = 0
     while True:
         seconds = c[SECONDS]
@@ -143,8 +164,14 @@ def _watch() -> None:
             c[KILLED] = gen  # polite: the next counted step of this generation raises
             c[NEXT] = -1
             killed_at = now
+            cpu_at_kill = _cpu(_CLOCK[0])
             stage = 1
-        elif now >= killed_at + stage * min(max(0.01, seconds / 4), 0.25):
+            continue
+        grace = min(max(0.01, seconds / 4), 0.25)
+        # Interrupt only an evaluation that kept running (used CPU) after the polite request:
+        # one that merely waited for a core will honour it, and an interrupt it does not need
+        # might land after it ended.
+        if now >= killed_at + stage * grace and _cpu(_CLOCK[0]) - cpu_at_kill >= grace / 2:
             thread = c[THREAD]
             if c[GEN] == gen and c[ARMED]:  # still the same evaluation: interrupt it
                 _raise_in(thread, Overrun)
@@ -162,6 +189,7 @@ def _start_watchdog() -> None:
 def _after_fork() -> None:  # threads do not survive fork: the child starts its own when needed
     _WATCHDOG.clear()
     COUNTER[ARMED] = False
+    COUNTER[THREAD] = 0  # re-read the thread's CPU clock
 
 
 if hasattr(os, "register_at_fork"):
@@ -182,9 +210,10 @@ def guarded(limits: Limits) -> Iterator[None]:
         sys.setrecursionlimit(needed)
     except RecursionError:  # already deeper than that: keep the limit the caller has
         pass
-    was = arm(limits.max_seconds)
+    was = bool(COUNTER[ARMED])
     try:
         try:
+            arm(limits.max_seconds)
             yield
         finally:
             disarm(was)
