@@ -5,7 +5,7 @@ One iteration `i`:
 1. **sleep** (skipped at the very first iteration, whose frontiers are empty): compress the
    frontiers into new abstractions (`hylo.learn.compress`), rewrite them, and refit the grammar's
    weights (`hylo.learn.refit`). This gives the library `G_i` of iteration `i`.
-2. **wake**: search the training tasks under `G_i` (a process pool, `hylo.search.parallel`);
+2. **wake**: search the training tasks under `G_i` (an executor, `hylo.search.executor`);
    tasks not solved yet get `train_timeout(i)`, tasks already solved are searched again with the
    short `resolve_timeout` (their new, library-using solutions are what the next sleep builds
    on; if the search misses, the old solutions stay). The best `keep` solutions per task make
