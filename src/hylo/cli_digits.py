@@ -69,23 +69,38 @@ def learn_digits(
     threads: int = typer.Option(1, help="torch threads"),
     quick: bool = typer.Option(False, "--quick", help="tiny smoke-test settings"),
 ) -> None:
-    """Solve the digits sequence in order; later tasks reuse the modules earlier ones trained."""
+    """Solve the digits sequence in order; later tasks reuse the modules earlier ones trained.
+
+    This is the one learning loop (`hylo.learn.loop.learn`) with the digits domain's wake."""
     _threads(threads)
-    from hylo.domains.digits.experiment import DigitsConfig, learn, quick_config
-    from hylo.library import open_store
+    from hylo.learn.loop import LearnConfig, Reporter, learn
 
-    cfg = quick_config(seed) if quick else DigitsConfig(seed=seed)
-    with open_store(library) as store, _progress() as bar:
-        job = bar.add_task("learn digits", total=5)
+    config = LearnConfig(domain="digits", suite="houdini", iterations=1, workers=0,
+                         params={"budget": budget, "classify_budget": classify_budget,
+                                 "seed": seed, "quick": quick})
+    with _progress() as bar:
 
-        def progress(message: str, done: bool) -> None:
-            bar.update(job, description=message[:70], advance=1 if done else 0)
+        class BarReporter(Reporter):
+            job: Any = None
 
-        summary = learn(store, budget, seed, classify_budget, cfg, progress)
+            def phase(self, name: str, total: int) -> None:
+                self.job = bar.add_task(name, total=total)
+
+            def advance(self, result: Any = None) -> None:
+                bar.update(self.job, advance=1)
+
+            def message(self, text: str) -> None:
+                if self.job is not None:
+                    bar.update(self.job, description=text[:70])
+
+        summary = learn(library, config, BarReporter())
+    rows = [row for it in summary["iterations"] for row in it.get("tasks", [])]
+    summary = {"run_id": summary["run_id"], "tasks": rows,
+               "wall_seconds": sum(it["seconds"]["total"] for it in summary["iterations"])}
     table = Table(title=f"hylo learn digits (budget {budget}, seed {seed})")
     for col in ("task", "budget", "program", "test acc", "seconds", "saved"):
         table.add_column(col)
-    for row in summary["tasks"]:
+    for row in rows:
         table.add_row(row["name"], str(row["budget"] or "full"), row["program"],
                       _pct(row["test_accuracy"]), f"{row['seconds']:.1f}",
                       ", ".join(row["saved_modules"]))

@@ -27,7 +27,10 @@ def test_learn_then_bench_end_to_end(tmp_path):
     assert [r["name"] for r in summary["tasks"]] == ["classify", "sum", "count", "sorted", "max"]
     with open_store(lib) as store:
         runs = store.runs()
-        assert runs[-1].kind == "learn-digits" and runs[-1].status == "finished"
+        # the one learning loop ran it: a 'learn' run of domain digits, one iteration
+        assert runs[-1].kind == "learn" and runs[-1].status == "finished"
+        assert runs[-1].config["domain"] == "digits"
+        assert [it.iteration for it in store.iterations(runs[-1].id)] == [0]
         assert len(store.solutions(run_id=runs[-1].id)) == 5
         names = {m.name for m in store.modules()}
         first = summary["tasks"][0]

@@ -1,4 +1,4 @@
-"""The hybrid model's three semantics against the plain reference evaluator."""
+"""The hybrid model's three semantics against core's evaluator (modules bound as primitives)."""
 
 import itertools
 
@@ -7,10 +7,11 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from hylo.core.evaluate import run_program  # noqa: E402
 from hylo.core.program import parse  # noqa: E402
 from hylo.core.types import parse_type  # noqa: E402
-from hylo.domains.digits import dsl  # noqa: E402
-from hylo.neural import symbolic  # noqa: E402
+from hylo.domains.digits import dsl, load_domain  # noqa: E402
+from hylo.neural.candidates import with_neural  # noqa: E402
 from hylo.neural.hybrid import (  # noqa: E402
     Bern,
     Cat,
@@ -19,6 +20,7 @@ from hylo.neural.hybrid import (  # noqa: E402
     compile_program,
     decide,
 )
+from hylo.neural.names import KIND_TYPES  # noqa: E402
 from hylo.neural.train import TrainConfig, accuracy, fit_gradient  # noqa: E402
 
 LIST_PROGRAMS = [
@@ -38,6 +40,16 @@ LIST_PROGRAMS = [
 REUSING = ["(lam (sum (map (lam (+ (nn:new:classify $0) (minimum (map nn:new:classify $1)))) $0)))"]
 
 
+SOFT = load_domain().soft_semantics
+
+
+def symbolic(text, module, inputs):
+    """Core's fast evaluator, with `nn:new:classify` bound to the callable `module`."""
+    hybrid = with_neural(dsl(), {"nn:new:classify": KIND_TYPES["classify"]},
+                         {"nn:new:classify": module})
+    return run_program(parse(text), hybrid, inputs)
+
+
 def _lists(seed, n, length):
     rng = np.random.default_rng(seed)
     x = rng.random((n, length, 8, 8)).astype(np.float32)
@@ -51,7 +63,8 @@ def _model(text, out, classes):
     request = parse_type(f"list(image) -> {out}")
     spec = {"arch": "linear", "classes": classes}
     model = compile_program(parse(text), request,
-                            options=CompileOptions(fresh_specs={"classify": spec}, seed=3))
+                            options=CompileOptions(semantics=SOFT, fresh_specs={"classify": spec},
+                                                   seed=3))
     # spread the logits so that the distributions are far from uniform
     with torch.no_grad():
         for p in model.parameters():
@@ -67,7 +80,6 @@ def test_hard_mode_equals_symbolic_evaluator(text, out):
     with torch.no_grad():
         got = decide(model(data.values(), "hard"), 12).tolist()
     net = model.net("nn:new:classify") if model.slots else None
-    prims = dsl().primitives
 
     def classify(img):
         with torch.no_grad():
@@ -75,7 +87,7 @@ def test_hard_mode_equals_symbolic_evaluator(text, out):
 
     for b in range(12):
         images = [x[b, i] for i in range(4) if mask[b, i]]
-        want = symbolic.evaluate(parse(text), prims, lambda name: classify, (images,))
+        want = symbolic(text, classify, (images,))
         assert got[b] == int(want), (text, b)
 
 
@@ -92,15 +104,13 @@ def test_soft_mode_equals_exact_enumeration(text, out):
         else:  # no module: any distribution gives the same answer
             logits = torch.zeros(15, classes)
         probs = torch.softmax(logits, -1).reshape(5, 3, classes).double()
-    prims = dsl().primitives
     for b in range(5):
         idx = [i for i in range(3) if mask[b, i]]
         want: dict[int, float] = {}
         for values in itertools.product(range(classes), repeat=len(idx)):
             assign = dict(zip(idx, values, strict=True))
             weight = float(np.prod([float(probs[b, i, v]) for i, v in assign.items()]))
-            result = symbolic.evaluate(parse(text), prims, lambda name, a=assign: a.__getitem__,
-                                       (idx,))
+            result = symbolic(text, assign.__getitem__, (idx,))
             want[int(result)] = want.get(int(result), 0.0) + weight
         if isinstance(soft, Cat):
             row = soft.p[b] if soft.p.shape[0] > 1 else soft.p[0]
@@ -153,7 +163,8 @@ def test_gradient_training_from_sums_only_beats_chance():
                                 ex.labels)
 
     model = compile_program(parse("(lam (sum (map nn:new:classify $0)))"), task.request,
-                            options=CompileOptions(fresh_specs={"classify": {"arch": "mlp"}}))
+                            options=CompileOptions(semantics=SOFT,
+                                                   fresh_specs={"classify": {"arch": "mlp"}}))
     before = accuracy(model, as_data(task.test))
     fit_gradient(model, as_data(task.train), TrainConfig(steps=300, augment=False, lr=3e-3))
     after = accuracy(model, as_data(task.test))

@@ -5,6 +5,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from hylo.core.program import parse  # noqa: E402
+from hylo.domains.digits import load_domain  # noqa: E402
 from hylo.domains.digits.experiment import to_data  # noqa: E402
 from hylo.domains.digits.tasks import make_task  # noqa: E402
 from hylo.neural.hybrid import CompileOptions, compile_program  # noqa: E402
@@ -17,7 +18,8 @@ def _setup(name="classify", budget=300):
     text = ("(lam (nn:new:classify $0))" if name == "classify"
             else "(lam (sum (map nn:new:classify $0)))")
     model = compile_program(parse(text), task.request, options=CompileOptions(
-        fresh_specs={"classify": {"arch": "linear"}}, seed=0))
+        semantics=load_domain().soft_semantics, fresh_specs={"classify": {"arch": "linear"}},
+        seed=0))
     return model, to_data(task, task.train)
 
 

@@ -76,6 +76,7 @@ class LearnConfig:
     test_names: tuple[str, ...] | None = None
     compress: CompressConfig = field(default_factory=CompressConfig)
     refit: RefitConfig = field(default_factory=RefitConfig)
+    params: dict[str, Any] = field(default_factory=dict)  # a domain learner's own settings
 
     def train_timeout(self, i: int) -> float:
         ts = self.train_timeouts
@@ -160,6 +161,8 @@ def _tasks(config: LearnConfig) -> tuple[Any, list[Task], list[Task]]:
     from hylo.domains import get_domain
 
     domain = get_domain(config.domain)
+    if domain.learner is not None:  # the domain brings its own tasks and wake phase
+        return domain, [], []
     tasks = domain.suites[config.suite]()
     if domain.split is None:
         raise ValueError(f"domain {config.domain!r} has no train/test split")
@@ -233,8 +236,12 @@ def _learn(store: Store, config: LearnConfig, reporter: Reporter,
     while state.next < end:
         if stop_after is not None and done >= stop_after:
             break
-        summaries.append(_iteration(store, config, state, train, test, reporter,
-                                    last=state.next == end - 1))
+        if domain.learner is not None:
+            summaries.append(_learner_iteration(domain.learner, store, config, state,
+                                                reporter))
+        else:
+            summaries.append(_iteration(store, config, state, train, test, reporter,
+                                        last=state.next == end - 1))
         state.next += 1
         done += 1
     finished = state.next >= end
@@ -343,6 +350,33 @@ def _iteration(store: Store, config: LearnConfig, state: _State, train: list[Tas
     state.frontiers = frontiers
     return {k: metrics[k] for k in ("iteration", "library_size", "new_abstractions", "seconds")} | {
         "train_solved": metrics["train"]["solved"], "test_solved": metrics["test"]["solved"]}
+
+
+def _learner_iteration(learner: Any, store: Store, config: LearnConfig, state: _State,
+                       reporter: Reporter) -> dict:
+    """Iteration `state.next` with the domain's own wake phase (`hylo.learn.hooks`), then the
+    same checkpoint as every iteration: the grammar and the metrics, in one transaction."""
+    i = state.next
+    t0 = time.perf_counter()
+    reporter.phase(f"iteration {i}: wake ({config.domain})", learner.units(config.params))
+
+    def progress(message: str, done: bool) -> None:
+        if done:
+            reporter.advance()
+        reporter.message(message)
+
+    metrics = dict(learner.wake(store, state.run_id, i, dict(config.params), progress))
+    metrics["iteration"] = i
+    metrics.setdefault("library_size", len(state.grammar.dsl.inventions))
+    metrics["seconds"] = {"wake": round(time.perf_counter() - t0, 2)}
+    with store.transaction():
+        save_grammar(store, state.grammar, i, config.domain)
+        metrics["seconds"]["total"] = round(time.perf_counter() - t0, 2)
+        store.finish_iteration(state.run_id, i, metrics)
+    test = metrics.get("test", {})
+    return {"iteration": i, "library_size": metrics["library_size"], "new_abstractions": [],
+            "seconds": metrics["seconds"], "test_solved": test.get("solved"),
+            "tasks": metrics.get("tasks", [])}
 
 
 def _search(tasks: list[Task], grammar: Grammar, config: LearnConfig, keep: int,

@@ -6,13 +6,17 @@ One AST, evaluated over batches of values:
             (see `dist`), so the program's output distribution is differentiable in the modules'
             weights and trains from labels of the final output only.
 - `hard`:   a neural module returns its most likely value (a point mass); everything downstream
-            is then exactly the symbolic semantics (tested against `symbolic`).
+            is then exactly the symbolic semantics (tested against core's evaluator, with each
+            module bound to its argmax: `hylo.neural.candidates.with_neural`).
 - `sample`: a neural module draws a value from its distribution and records its log-probability
             per example, for REINFORCE.
 
 The soft semantics is exact for programs that use each neural output once (the arguments of a
 combinator are then independent); a program that reuses one random value twice, such as
 `(+ (m $0) (m $0))`, gets the independent (mean-field) answer instead.
+
+The meaning of each algorithmic primitive comes from the caller (the domain's
+`soft_semantics`, in `CompileOptions.semantics`); this module names none.
 
 Value representations (leading axis: the batch; constants have batch 1 and broadcast):
 `Cat` an int as a distribution `(B, K)` over 0..K-1, `Bern` a bool as P(True) `(B,)`, `Real`
@@ -173,40 +177,29 @@ class ModuleFn(Fn):
 
 
 # ----------------------------------------------------------------------------- semantics
-def _map(f: Fn, xs: Lst) -> Lst:
+#: A domain's differentiable meaning of its algorithmic primitives, by name:
+#: `(arity, impl on values)`; `Domain.soft_semantics` holds it, this module names none.
+Semantics = Mapping[str, tuple[int, Callable[..., Any]]]
+
+
+def soft_map(f: Fn, xs: Lst) -> Lst:
+    """`map` over a list value: `f` applied to every element at once."""
     return Lst(take(f, _spread(xs))(xs.elem), xs.mask)
 
 
-def _count(f: Fn, xs: Lst) -> Cat:
+def soft_count(f: Fn, xs: Lst) -> Cat:
+    """How many elements satisfy the (soft) predicate `f`: a distribution over counts."""
     q = take(f, _spread(xs))(xs.elem)
     return Cat(dist.count(list_bern(Lst(q, xs.mask)), xs.mask))
 
 
-def _int_literal(name: str) -> Cat | None:
-    if name.isdigit():
-        return Cat(dist.delta(int(name), int(name) + 1, (1,)))
-    return None
+def int_constant(k: int) -> Cat:
+    """The integer constant `k` as a point mass (batch 1)."""
+    return Cat(dist.delta(k, k + 1, (1,)))
 
 
-#: The differentiable meaning of the algorithmic primitives, by name: (arity, impl on values).
-SEMANTICS: dict[str, tuple[int, Callable[..., Any]]] = {
-    "+": (2, lambda a, b: Cat(dist.add(a.p, b.p))),
-    "eq": (2, lambda a, b: Bern(dist.eq(a.p, b.p))),
-    "gt": (2, lambda a, b: Bern(dist.gt(a.p, b.p))),
-    "map": (2, _map),
-    "count": (2, _count),
-    "sum": (1, lambda xs: Cat(dist.sum_list(list_probs(xs), xs.mask))),
-    "maximum": (1, lambda xs: Cat(dist.maximum(list_probs(xs), xs.mask))),
-    "minimum": (1, lambda xs: Cat(dist.minimum(list_probs(xs), xs.mask))),
-    "sorted": (1, lambda xs: Bern(dist.sorted_prob(list_probs(xs), xs.mask))),
-    "length": (1, lambda xs: Cat(dist.length(xs.mask))),
-    "true": (0, lambda: Bern(torch.ones(1))),
-    "false": (0, lambda: Bern(torch.zeros(1))),
-}
-
-
-def supported(name: str) -> bool:
-    return name in SEMANTICS or is_neural(name) or _int_literal(name) is not None
+def bool_constant(b: bool) -> Bern:
+    return Bern(torch.ones(1) if b else torch.zeros(1))
 
 
 # ----------------------------------------------------------------------------- the model
@@ -232,9 +225,10 @@ class HybridModel(nn.Module):
     """`program` (closed, of type `request`) with its neural modules as submodules."""
 
     def __init__(self, program: Program, request: Type, slots: Mapping[str, ModuleSlot],
-                 modules: Mapping[str, nn.Module]):
+                 modules: Mapping[str, nn.Module], semantics: Semantics | None = None):
         super().__init__()
         self.program = program
+        self.semantics: Semantics = semantics or {}
         self.request = request
         self.slots = dict(slots)
         self._keys = {text: f"m{i}" for i, text in enumerate(sorted(self.slots))}
@@ -289,12 +283,9 @@ class HybridModel(nn.Module):
     def _prim(self, name: str) -> Any:
         if name in self.slots:
             return ModuleFn(self, name)
-        lit = _int_literal(name)
-        if lit is not None:
-            return lit
-        if name not in SEMANTICS:
+        if name not in self.semantics:
             raise KeyError(f"primitive {name!r} has no differentiable semantics")
-        arity, impl = SEMANTICS[name]
+        arity, impl = self.semantics[name]
         return impl() if arity == 0 else Partial(name, arity, impl)
 
     def _call_module(self, name: str, x: Tens) -> Any:
@@ -344,8 +335,10 @@ def neural_names(program: Program) -> list[str]:
 
 @dataclass
 class CompileOptions:
-    """How to fill the neural parts: specs for fresh kinds, whether library modules train."""
+    """How to fill the neural parts (specs for fresh kinds, whether library modules train) and
+    the domain's differentiable semantics of the other primitives."""
 
+    semantics: Semantics = field(default_factory=dict)
     fresh_specs: dict[str, dict[str, Any]] = field(default_factory=dict)
     finetune: bool = False
     seed: int = 0
@@ -384,9 +377,9 @@ def compile_program(program: Program, request: Type, resolve: Resolver | None = 
                                      frozen=not options.finetune, library=(ref.name, ref.version))
             modules[text] = module
     for q in walk(program):
-        if isinstance(q, Prim) and not supported(q.name):
+        if isinstance(q, Prim) and not is_neural(q.name) and q.name not in options.semantics:
             raise KeyError(f"primitive {q.name!r} has no differentiable semantics")
-    return HybridModel(program, request, slots, modules)
+    return HybridModel(program, request, slots, modules, options.semantics)
 
 
 # ----------------------------------------------------------------------------- data

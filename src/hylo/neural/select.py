@@ -1,12 +1,8 @@
-"""Search over hybrid programs: typed enumeration of candidates, ranked by successive halving.
+"""Choosing and training the hybrid program of a task: successive halving over candidates.
 
-Candidates. `enumerate_programs` lists the closed programs of a requested type, smallest first,
-over a table of typed primitives in which the neural modules are primitives too: every library
-module of a fitting type (`nn:classify@v1 : image -> int`) and a fresh hole of each kind
-(`nn:new:classify : image -> int`). Generation is top-down and eta-long, then eta-reduced; it
-prunes what can never be a useful model: functions that ignore their argument, the identity,
-applications whose arguments are all closed (constant expressions such as `(+ 3 4)`), `x op x`
-for comparisons, and the mirror image of commutative `+` and `eq`.
+Candidates come from `hylo.neural.candidates` (the core enumerator over the domain's DSL plus
+neural primitives, by description length under the grammar, pruned by general rules and the
+domain's algebraic facts).
 
 Ranking. A candidate without trainable weights (algorithmic primitives and frozen library
 modules only) is scored at once: its accuracy on the validation split. Candidates with weights to
@@ -22,172 +18,32 @@ winner then finishes its training (`final_steps`) on train + validation.
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from torch import nn
 
-from hylo.core.program import App, Lam, Prim, Program, Var, free_indices, shift, show, size, spine
-from hylo.core.types import (
-    Subst,
-    TCon,
-    Type,
-    UnificationError,
-    apply,
-    arguments,
-    instantiate,
-    is_arrow,
-    returns,
-    unify,
+from hylo.core.grammar import Grammar
+from hylo.core.program import Program, show, size
+from hylo.core.types import Type
+from hylo.neural.candidates import Prune, candidates
+from hylo.neural.hybrid import (
+    CompileOptions,
+    Data,
+    HybridModel,
+    Resolver,
+    Semantics,
+    compile_program,
 )
-from hylo.neural.hybrid import CompileOptions, Data, HybridModel, Resolver, compile_program
-from hylo.neural.train import TrainConfig, accuracy, fit_gradient
-
-COMMUTATIVE = frozenset({"+", "eq"})
-COMPARISONS = frozenset({"eq", "gt"})
-#: (outer, inner): `(outer (inner f xs))` equals a smaller program, e.g. `(length (map f xs))`
-#: is `(length xs)`; such candidates are skipped.
-REDUNDANT = frozenset({("length", "map")})
-
-
-# ----------------------------------------------------------------------------- enumeration
-def _fresh_counter() -> Iterator[int]:
-    return itertools.count(10_000)
-
-
-def enumerate_programs(primitives: Mapping[str, Type], request: Type, max_size: int,
-                       limit: int | None = None) -> list[Program]:
-    """Closed, pruned, eta-reduced programs of type `request`, by increasing size (ties by text),
-    at most `limit` of them. Results are memoised per (primitives, request, size, limit)."""
-    key = (tuple(sorted(primitives.items(), key=lambda kv: kv[0])), request, max_size, limit)
-    if key not in _ENUM_CACHE:
-        if len(_ENUM_CACHE) > 64:
-            _ENUM_CACHE.clear()
-        _ENUM_CACHE[key] = _enumerate(primitives, request, max_size, limit)
-    return list(_ENUM_CACHE[key])
-
-
-_ENUM_CACHE: dict[tuple, list[Program]] = {}
-
-
-def _enumerate(primitives: Mapping[str, Type], request: Type, max_size: int,
-               limit: int | None) -> list[Program]:
-    counter = _fresh_counter()
-    seen: set[str] = set()
-    out: list[Program] = []
-    for target in range(1, max_size + 1):
-        batch: list[Program] = []
-        for p, _ in _gen(primitives, request, (), {}, target, counter):
-            q = eta_reduce(p)
-            text = show(q)
-            if text not in seen:
-                seen.add(text)
-                batch.append(q)
-        batch.sort(key=show)
-        out.extend(batch)
-        if limit is not None and len(out) >= limit:
-            return out[:limit]
-    return out
-
-
-def _gen(prims: Mapping[str, Type], t: Type, ctx: tuple[Type, ...], s: Subst, n: int,
-         counter: Iterator[int]) -> Iterator[tuple[Program, Subst]]:
-    t = apply(t, s)
-    if n <= 0:
-        return
-    if is_arrow(t):
-        arg, ret = t.args
-        for body, s2 in _gen(prims, ret, (arg, *ctx), s, n - 1, counter):
-            if 0 in free_indices(body) and body != Var(0):
-                yield Lam(body), s2
-        return
-    heads: list[tuple[Program, Type]] = [(Var(i), ct) for i, ct in enumerate(ctx)]
-    for name, pt in prims.items():
-        r = returns(pt)
-        if isinstance(t, TCon) and isinstance(r, TCon) and r.name != t.name:
-            continue  # cannot produce the wanted constructor: skip before instantiating
-        fresh, _ = instantiate(pt, next(counter) * 100)
-        heads.append((Prim(name), fresh))
-    for head, ht in heads:
-        args = arguments(apply(ht, s)) if isinstance(head, Var) else arguments(ht)
-        if len(args) + 1 > n:
-            continue
-        ret = returns(apply(ht, s)) if isinstance(head, Var) else returns(ht)
-        try:
-            s1 = unify(ret, t, s)
-        except UnificationError:
-            continue
-        if not args:
-            if n == 1:
-                yield head, s1
-            continue
-        for argv, s2 in _gen_args(prims, args, ctx, s1, n - 1, counter):
-            if _pruned(head, argv):
-                continue
-            p: Program = head
-            for a in argv:
-                p = App(p, a)
-            yield p, s2
-
-
-def _gen_args(prims: Mapping[str, Type], types: list[Type], ctx: tuple[Type, ...], s: Subst,
-              n: int, counter: Iterator[int]) -> Iterator[tuple[list[Program], Subst]]:
-    if not types:
-        if n == 0:
-            yield [], s
-        return
-    first, rest = types[0], types[1:]
-    for k in range(1, n - len(rest) + 1):
-        for a, s1 in _gen(prims, first, ctx, s, k, counter):
-            for more, s2 in _gen_args(prims, rest, ctx, s1, n - k, counter):
-                yield [a, *more], s2
-
-
-def _pruned(head: Program, args: list[Program]) -> bool:
-    if isinstance(head, Prim):
-        if all(not free_indices(a) for a in args):
-            return True
-        if head.name in COMPARISONS and len(args) == 2 and args[0] == args[1]:
-            return True
-        if args and isinstance(spine(args[-1])[0], Prim):
-            if (head.name, spine(args[-1])[0].name) in REDUNDANT:
-                return True
-        if head.name in COMMUTATIVE and len(args) == 2 and show(args[0]) > show(args[1]):
-            return True
-        if head.name == "+" and len(args) == 2:
-            if Prim("0") in args:
-                return True  # x + 0
-            for a, b in (args, args[::-1]):
-                inner, inner_args = spine(a)
-                if (_literal(b) and inner == Prim("+")
-                        and any(_literal(x) for x in inner_args)):
-                    return True  # (x + k1) + k2: one constant would do
-    return False
-
-
-def _literal(p: Program) -> bool:
-    return isinstance(p, Prim) and p.name.isdigit()
-
-
-def eta_reduce(p: Program) -> Program:
-    """`(lam (f $0))` -> `f` wherever `$0` is not free in `f`, bottom-up."""
-    if isinstance(p, App):
-        return App(eta_reduce(p.f), eta_reduce(p.x))
-    if isinstance(p, Lam):
-        body = eta_reduce(p.body)
-        if isinstance(body, App) and body.x == Var(0) and 0 not in free_indices(body.f):
-            return shift(body.f, -1)
-        return Lam(body)
-    return p
+from hylo.neural.train import TrainConfig, fit_gradient
 
 
 # ----------------------------------------------------------------------------- ranking
 @dataclass
-class SearchConfig:
+class HybridConfig:
     max_size: int = 8
     max_programs: int = 4000
     max_trainable: int = 12  # trainable candidates entering successive halving (smallest first)
@@ -230,7 +86,7 @@ class Arm:
 
 
 @dataclass
-class SearchResult:
+class HybridResult:
     program: Program
     model: HybridModel
     finetune: bool
@@ -240,6 +96,7 @@ class SearchResult:
     rungs: list[dict[str, Any]]
     seconds: float
     leaderboard: list[dict[str, Any]]
+    description_length: float  # nats, under the search's grammar
 
     @property
     def text(self) -> str:
@@ -247,25 +104,30 @@ class SearchResult:
 
 
 def _compile(program: Program, request: Type, resolve: Resolver | None, finetune: bool,
-             library: Mapping[str, nn.Module], cfg: SearchConfig, index: int) -> HybridModel:
-    options = CompileOptions(fresh_specs=cfg.fresh_specs, finetune=finetune,
-                             seed=cfg.seed * 7919 + index)
+             library: Mapping[str, nn.Module], cfg: HybridConfig, index: int,
+             semantics: Semantics) -> HybridModel:
+    options = CompileOptions(semantics=semantics, fresh_specs=cfg.fresh_specs,
+                             finetune=finetune, seed=cfg.seed * 7919 + index)
     return compile_program(program, request, resolve, options, preloaded=library,
                            share_frozen=True)
 
 
-def search(request: Type, train: Data, val: Data, primitives: Mapping[str, Type],
-           resolve: Resolver | None = None, library: Mapping[str, nn.Module] | None = None,
-           cfg: SearchConfig | None = None,
-           progress: Callable[[str, float], None] | None = None) -> SearchResult:
+def search_hybrid(request: Type, train: Data, val: Data, grammar: Grammar, semantics: Semantics,
+                  rules: Prune | None = None, resolve: Resolver | None = None,
+                  library: Mapping[str, nn.Module] | None = None,
+                  cfg: HybridConfig | None = None,
+                  progress: Callable[[str, float], None] | None = None) -> HybridResult:
     """Find and train the hybrid program of type `request` that best fits `train`, judged on
-    `val`. `primitives` includes the neural ones (library references and fresh holes);
-    `library` maps a library reference to its module, built once and shared by frozen
-    candidates."""
-    cfg = cfg or SearchConfig()
+    `val`. `grammar`'s DSL includes the neural primitives (library references and fresh holes,
+    see `hylo.neural.candidates.with_neural`); `semantics` is the domain's differentiable
+    meaning of the others; `library` maps a library reference to its module, built once and
+    shared by frozen candidates."""
+    cfg = cfg or HybridConfig()
     library = dict(library or {})
     t0 = time.perf_counter()
-    programs = enumerate_programs(primitives, request, cfg.max_size, cfg.max_programs)
+    found = candidates(grammar, request, rules, cfg.max_size, cfg.max_programs)
+    programs = [c.program for c in found]
+    lengths = {c.program: c.description_length for c in found}
     val_values = val.values()
     cache: dict = {}
 
@@ -282,7 +144,7 @@ def search(request: Type, train: Data, val: Data, primitives: Mapping[str, Type]
     for i, p in enumerate(programs):
         arm = Arm(p, finetune=False, penalty=cfg.size_penalty)
         try:
-            arm.model = _compile(p, request, resolve, False, library, cfg, i)
+            arm.model = _compile(p, request, resolve, False, library, cfg, i, semantics)
         except (KeyError, ValueError) as error:
             arm.error = str(error)
             continue
@@ -295,7 +157,8 @@ def search(request: Type, train: Data, val: Data, primitives: Mapping[str, Type]
     frozen.sort(key=Arm.key)
     for arm in [a for a in frozen if a.model.slots][: cfg.finetune_top]:
         tuned = Arm(arm.program, finetune=True, penalty=cfg.size_penalty)
-        tuned.model = _compile(arm.program, request, resolve, True, library, cfg, len(programs))
+        tuned.model = _compile(arm.program, request, resolve, True, library, cfg, len(programs),
+                               semantics)
         tuned.n_trainable = sum(q.numel() for q in tuned.model.trainable())
         trainable.append(tuned)
     if progress:
@@ -336,8 +199,9 @@ def search(request: Type, train: Data, val: Data, primitives: Mapping[str, Type]
     best.model.eval()
     board = [{"program": a.text, "finetune": a.finetune, "val_accuracy": a.score,
               "trainable": a.n_trainable, "steps": a.steps} for a in everything[:10]]
-    return SearchResult(best.program, best.model, best.finetune, best.score, len(programs),
-                        len(trainable), rungs, time.perf_counter() - t0, board)
+    return HybridResult(best.program, best.model, best.finetune, best.score, len(programs),
+                        len(trainable), rungs, time.perf_counter() - t0, board,
+                        lengths[best.program])
 
 
 def _val_accuracy(model: HybridModel, val: Data, values: list[Any]) -> float:
@@ -387,5 +251,4 @@ def _concat(a: Data, b: Data) -> Data:
     return Data(a.request, cols, torch.cat([a.y, b.y]))
 
 
-__all__ = ["Arm", "SearchConfig", "SearchResult", "accuracy", "enumerate_programs", "eta_reduce",
-           "search"]
+__all__ = ["Arm", "HybridConfig", "HybridResult", "search_hybrid"]

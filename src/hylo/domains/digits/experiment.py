@@ -1,40 +1,48 @@
-"""Learning and benchmarking the digits sequence: search, training, the library, the baseline.
+"""The digits sequence: solving a task, the curriculum wake of the learning loop, the benchmark.
 
 This is the digits domain's learning side; it reaches torch only through `hylo.neural`.
 
 - `solve(task, library, config)` searches hybrid programs for one task (library modules, fresh
-  holes, algorithmic primitives), trains the winner, and measures it on the task's test split.
-- `learn(store, ...)` solves the sequence in order; a module that a task trains goes into the
-  library, so later tasks find it (`nn:classify@v1`).
+  holes, algorithmic primitives; `hylo.neural.select` over `hylo.neural.candidates`), trains the
+  winner, and measures it on the task's test split.
+- `wake(...)` is the domain's wake phase in the one learning loop (`hylo.learn.loop`): it solves
+  the sequence in order and consolidates (`hylo.learn.consolidate`) after each task, so a module
+  that a task trains is in the library for the next (`nn:classify@v1`).
 - `bench(store, budgets, ...)` reports, per task and budget, the test accuracy of hylo (with the
   library's `classify` module for tasks 2-5) beside the standalone baseline, plus the sum-of-two
   experiment on the full split and the gradient / REINFORCE / ES comparison.
 
 Which library modules a digits task may use: only modules whose provenance says they were trained
-on the digits domain with the same image split seed, so that no test image was ever seen in
-training. Modules trained inside `bench` cells are measured, never written to the library.
+on the digits domain with the same image split seed (`ModuleLibrary`'s scope), so that no test
+image was ever seen in training. Modules trained inside `bench` cells are measured, never
+written to the library.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
-from hylo.core.program import Prim, Program, show, size, walk
-from hylo.core.types import Type, show_type
-from hylo.domains.digits import NAME, data, dsl
+from hylo.core.domain import Domain
+from hylo.core.grammar import Grammar
+from hylo.core.program import Prim, parse, walk
+from hylo.core.task import Example, Task
+from hylo.domains.digits import NAME, data
 from hylo.domains.digits.tasks import SEQUENCE, DigitsTask, Examples, make_task
-from hylo.neural import kinds as nkinds
+from hylo.learn.consolidate import consolidate
+from hylo.library.modules import ModuleLibrary
+from hylo.library.runs import record_result
 from hylo.neural.baseline import baseline_accuracy, fit_baseline
-from hylo.neural.hybrid import CompileOptions, Data, compile_program, neural_names
-from hylo.neural.names import KIND_TYPES, fresh_name, library_name, parse_name
-from hylo.neural.search import SearchConfig, SearchResult, search
+from hylo.neural.candidates import Prune, with_neural
+from hylo.neural.hybrid import CompileOptions, Data, compile_program
+from hylo.neural.names import KIND_TYPES, fresh_name, library_name
+from hylo.neural.select import HybridConfig, HybridResult, search_hybrid
 from hylo.neural.train import TrainConfig, accuracy, fit
 
 #: `progress(message, done)`: `done` is True when one unit of work (a task, a bench cell, one
@@ -50,7 +58,7 @@ class DigitsConfig:
     seed: int = 0
     val_fraction: float = 0.2
     n_test: int = 1000
-    search: SearchConfig = field(default_factory=SearchConfig)
+    search: HybridConfig = field(default_factory=HybridConfig)
     baseline: TrainConfig = field(default_factory=lambda: TrainConfig(steps=1000))
     library_steps: int = 1500  # training of the classify module from task 1 on the full split
 
@@ -68,7 +76,7 @@ def quick_config(seed: int = 0) -> DigitsConfig:
     """A tiny configuration for tests: everything runs, nothing is trained for long."""
     tc = TrainConfig(steps=30, batch_size=16, seed=seed)
     return DigitsConfig(seed=seed, n_test=60,
-                        search=SearchConfig(max_size=7, max_trainable=2, finetune_top=1,
+                        search=HybridConfig(max_size=7, max_trainable=2, finetune_top=1,
                                             min_steps=4, final_steps=20, train=tc, seed=seed,
                                             fresh_specs={"classify": {"arch": "mlp",
                                                                       "hidden": 16}}),
@@ -105,72 +113,36 @@ def _fingerprint(ex: Examples) -> str:
 
 
 # ----------------------------------------------------------------------------- library
-class DigitsLibrary:
-    """The store as the digits domain sees it: usable modules, resolved once and cached."""
+@lru_cache(maxsize=1)
+def _domain() -> Domain:
+    from hylo.domains.digits import load_domain
 
-    def __init__(self, store: Any, seed: int):
-        self.store = store
-        self.seed = seed
-        self._built: dict[str, Any] = {}
-        self._records: dict[tuple[str, int], Any] = {}
-
-    def usable(self) -> dict[str, Type]:
-        """`nn:<name>@v<k>` -> type, for the latest usable version of each module name."""
-        latest: dict[str, Any] = {}
-        for rec in self.store.modules():
-            prov = rec.provenance or {}
-            if prov.get("domain") != NAME or prov.get("split_seed") != self.seed:
-                continue
-            if rec.kind not in KIND_TYPES:
-                continue
-            if rec.name not in latest or rec.version > latest[rec.name].version:
-                latest[rec.name] = rec
-        return {library_name(r.name, r.version): KIND_TYPES[r.kind] for r in latest.values()}
-
-    def record(self, name: str, version: int) -> Any:
-        key = (name, version)
-        if key not in self._records:
-            self._records[key] = self.store.get_module(name, version)
-        return self._records[key]
-
-    def resolve(self, name: str, version: int) -> tuple[str, dict, bytes]:
-        rec = self.record(name, version)
-        return rec.kind, rec.spec, rec.weights
-
-    def modules(self) -> dict[str, Any]:
-        for text in self.usable():
-            if text not in self._built:
-                ref = parse_name(text)
-                kind, spec, weights = self.resolve(ref.name, ref.version)
-                self._built[text] = nkinds.from_bytes(kind, spec, weights)
-        return dict(self._built)
-
-    def save(self, name: str, kind: str, spec: dict, module: Any, metrics: dict,
-             provenance: dict) -> int:
-        prov = {"domain": NAME, "split_seed": self.seed, **provenance}
-        return self.store.put_module(name, kind, spec, nkinds.to_bytes(module), metrics, prov)
+    return load_domain()
 
 
-def primitives_for(library: DigitsLibrary | None) -> dict[str, Type]:
-    prims = {n: p.type for n, p in dsl().primitives.items()}
-    for kind, t in KIND_TYPES.items():
-        prims[fresh_name(kind)] = t
+def module_library(store: Any, seed: int) -> ModuleLibrary:
+    """The store's modules a task of image split `seed` may use."""
+    return ModuleLibrary(store, {"domain": NAME, "split_seed": seed})
+
+
+def grammar_for(library: ModuleLibrary | None) -> Grammar:
+    """The uniform grammar over the domain's primitives, a fresh hole of each module kind and
+    the library's usable modules."""
+    neural = {fresh_name(kind): t for kind, t in KIND_TYPES.items()}
     if library is not None:
-        prims.update(library.usable())
-    return prims
+        neural.update(library.usable())
+    return Grammar.uniform(with_neural(_domain().dsl, neural))
 
 
-def description_length(program: Program, n_primitives: int) -> float:
-    """Bits to write the program under a uniform choice among the primitives and variables at
-    each node: a simple, stated code length (the grammar of `core` may refine it)."""
-    return size(program) * math.log2(max(2, n_primitives + 1))
+def prune_rules() -> Prune:
+    return Prune.from_json(_domain().search_defaults.get("hybrid", {}).get("prune"))
 
 
 # ----------------------------------------------------------------------------- solving
 @dataclass
 class Solved:
     task: DigitsTask
-    result: SearchResult
+    result: HybridResult
     program: str  # final text (fresh modules renamed once saved to the library)
     test_accuracy: float
     val_accuracy: float
@@ -192,75 +164,67 @@ def digit_accuracy(module: Any, seed: int) -> float:
         return float((module(x).argmax(-1) == y).float().mean())
 
 
-def solve(task: DigitsTask, library: DigitsLibrary | None, cfg: DigitsConfig,
+def solve(task: DigitsTask, library: ModuleLibrary | None, cfg: DigitsConfig,
           progress: Progress | None = None) -> Solved:
     """Search, train and test one task. Nothing is written to the store here."""
     t0 = time.perf_counter()
     train_ex, val_ex = split_val(task.train, cfg.val_fraction, cfg.seed)
-    prims = primitives_for(library)
     scfg = replace(cfg.search, seed=cfg.seed)
-    res = search(task.request, to_data(task, train_ex), to_data(task, val_ex), prims,
-                 resolve=library.resolve if library else None,
-                 library=library.modules() if library else None, cfg=scfg,
-                 progress=(lambda msg, _f: progress(f"{task.name}: {msg}", False))
-                 if progress else None)
+    semantics = _domain().soft_semantics or {}
+    res = search_hybrid(task.request, to_data(task, train_ex), to_data(task, val_ex),
+                        grammar_for(library), semantics, prune_rules(),
+                        resolve=library.resolve if library else None,
+                        library=library.modules() if library else None, cfg=scfg,
+                        progress=(lambda msg, _f: progress(f"{task.name}: {msg}", False))
+                        if progress else None)
     test = accuracy(res.model, to_data(task, task.test))
     digit = None
     for text, slot in res.model.slots.items():
         if slot.kind == "classify" and not slot.frozen and slot.spec["classes"] == 10:
             digit = digit_accuracy(res.model.net(text), cfg.seed)
     return Solved(task, res, res.text, test, res.val_accuracy, time.perf_counter() - t0,
-                  description_length(res.program, len(prims)), digit)
+                  res.description_length, digit)
 
 
-def _rename(program: Program, mapping: dict[str, str]) -> Program:
-    from hylo.core.program import App, Lam
-
-    def go(p: Program) -> Program:
-        if isinstance(p, Prim) and p.name in mapping:
-            return Prim(mapping[p.name])
-        if isinstance(p, App):
-            return App(go(p.f), go(p.x))
-        if isinstance(p, Lam):
-            return Lam(go(p.body))
-        return p
-
-    return go(program)
-
-
-def save_modules(solved: Solved, library: DigitsLibrary, run_id: int | None) -> str:
-    """Put every module the solution trained into the library; return the program text that
-    refers to them. A fresh module becomes a new version of its kind's name (`classify`); a
-    fine-tuned library module becomes a specialisation `<name>-<task>` (its parent recorded),
-    so that tuning on one task never overwrites the general module other tasks rely on."""
-    model = solved.result.model
-    mapping: dict[str, str] = {}
-    for text in neural_names(solved.result.program):
-        slot = model.slots[text]
-        if slot.frozen:
-            continue
-        ref = parse_name(text)
-        name = ref.kind if ref.fresh else f"{ref.name.split('-')[0]}-{solved.task.name}"
-        metrics = {"task": solved.task.name, "test_accuracy": solved.test_accuracy,
-                   "val_accuracy": solved.val_accuracy}
-        if solved.digit_accuracy is not None:
-            metrics["digit_accuracy"] = solved.digit_accuracy
-        provenance = {"task": solved.task.name, "budget": solved.task.budget,
-                      "program": solved.program, "run_id": run_id, "method": "gradient",
-                      "trained_on": {"part": "train", "examples": len(solved.task.train),
-                                     "fingerprint": _fingerprint(solved.task.train)},
-                      "parent": None if ref.fresh else text}
-        version = library.save(name, slot.kind, slot.spec, model.net(text), metrics, provenance)
-        mapping[text] = library_name(name, version)
-        solved.saved.append(mapping[text])
-    solved.program = show(_rename(solved.result.program, mapping))
+def save_modules(solved: Solved, library: ModuleLibrary, run_id: int | None) -> str:
+    """Consolidate: every module the solution trained goes into the library (see
+    `hylo.learn.consolidate`); return the program text that refers to them."""
+    metrics = {"task": solved.task.name, "test_accuracy": solved.test_accuracy,
+               "val_accuracy": solved.val_accuracy}
+    if solved.digit_accuracy is not None:
+        metrics["digit_accuracy"] = solved.digit_accuracy
+    provenance = {"budget": solved.task.budget, "program": solved.program, "run_id": run_id,
+                  "method": "gradient",
+                  "trained_on": {"part": "train", "examples": len(solved.task.train),
+                                 "fingerprint": _fingerprint(solved.task.train)}}
+    done = consolidate(library, solved.result.program, solved.result.model, solved.task.name,
+                       metrics, provenance)
+    solved.saved.extend(done.saved)
+    solved.program = done.program
     return solved.program
 
 
-def _record(store: Any, run_id: int, solved: Solved, key: str) -> None:
-    store.put_task(key, NAME, show_type(solved.task.request), solved.task.train.records())
-    store.add_solution(run_id, key, solved.program, solved.description_length, solved.seconds,
-                       solved.result.candidates, domain=NAME)
+@dataclass
+class _Outcome:
+    """A solved digits task as `record_result` reads a search result."""
+
+    solved: bool
+    program: str | None
+    description_length: float | None
+    seconds: float
+    candidates: int
+    stopped: str = "solved"
+
+
+def _record(store: Any, run_id: int, solved: Solved, key: str,
+            iteration: int | None = None) -> None:
+    # examples as image indices (the images themselves are the domain's data)
+    examples = tuple(Example(tuple(r["inputs"]), r["output"])
+                     for r in solved.task.train.records())
+    outcome = _Outcome(True, solved.program, solved.description_length, solved.seconds,
+                       solved.result.candidates)
+    record_result(store, run_id, NAME, Task(key, solved.task.request, examples), outcome,
+                  iteration)
 
 
 def task_key(task: DigitsTask) -> str:
@@ -269,36 +233,37 @@ def task_key(task: DigitsTask) -> str:
     return f"digits/{task.name}/len{lo}-{hi}/b{budget}/s{task.seed}"
 
 
-# ----------------------------------------------------------------------------- learn
-def learn(store: Any, budget: int | None = 100, seed: int = 0, classify_budget: int | None = None,
-          cfg: DigitsConfig | None = None, progress: Progress | None = None) -> dict[str, Any]:
-    """Solve the sequence in order; what a task trains goes into the library for the next."""
-    cfg = cfg or DigitsConfig(seed=seed)
-    cfg = replace(cfg, seed=seed)
-    library = DigitsLibrary(store, seed)
-    config = {"domain": NAME, "budget": budget, "classify_budget": classify_budget,
-              **cfg.as_dict()}
-    run_id = store.start_run("learn-digits", config)
+# ----------------------------------------------------------------------------- wake
+def config_from(params: dict[str, Any]) -> tuple[DigitsConfig, int | None, int | None]:
+    """(config, budget, classify budget) from the learning run's domain parameters."""
+    seed = int(params.get("seed", 0))
+    cfg = quick_config(seed) if params.get("quick") else DigitsConfig(seed=seed)
+    return cfg, params.get("budget", 100), params.get("classify_budget")
+
+
+def wake(store: Any, run_id: int, iteration: int, params: dict[str, Any],
+         progress: Progress | None = None) -> dict[str, Any]:
+    """Solve the sequence in order (the curriculum); after each task its trained modules are
+    consolidated into the library, so the next task finds them. Returns the iteration's
+    metrics (`tasks`: one row per task)."""
+    cfg, budget, classify_budget = config_from(params)
+    library = module_library(store, cfg.seed)
     rows = []
-    t0 = time.perf_counter()
-    try:
-        for spec in SEQUENCE:
-            b = classify_budget if spec.name == "classify" else budget
-            task = make_task(spec.name, b, seed, cfg.n_test)
-            before = sorted(library.usable())
-            solved = solve(task, library, cfg, progress)
-            with store.transaction():
-                save_modules(solved, library, run_id)
-                _record(store, run_id, solved, task_key(task))
-            rows.append(_row(solved, library_before=before))
-            if progress:
-                progress(f"{task.name}: {solved.program}  test {solved.test_accuracy:.3f}", True)
-    except BaseException:
-        store.finish_run(run_id, {"tasks": rows}, status="failed")
-        raise
-    summary = {"tasks": rows, "wall_seconds": time.perf_counter() - t0}
-    store.finish_run(run_id, summary)
-    return {"run_id": run_id, **summary}
+    for spec in SEQUENCE:
+        b = classify_budget if spec.name == "classify" else budget
+        task = make_task(spec.name, b, cfg.seed, cfg.n_test)
+        before = sorted(library.usable())
+        solved = solve(task, library, cfg, progress)
+        with store.transaction():
+            save_modules(solved, library, run_id)
+        _record(store, run_id, solved, task_key(task), iteration)
+        rows.append(_row(solved, library_before=before))
+        if progress:
+            progress(f"{task.name}: {solved.program}  test {solved.test_accuracy:.3f}", True)
+    accs = [r["test_accuracy"] for r in rows]
+    return {"tasks": rows, "test": {"total": len(rows), "solved": len(rows),
+                                    "mean_accuracy": float(np.mean(accs)) if accs else None},
+            "config": {"budget": budget, "classify_budget": classify_budget, **cfg.as_dict()}}
 
 
 def _row(solved: Solved, **extra: Any) -> dict[str, Any]:
@@ -326,12 +291,11 @@ def ensure_classify_module(store: Any, cfg: DigitsConfig, run_id: int,
                            progress: Progress | None = None) -> dict[str, Any]:
     """The library's classify module for this split: reused if present, else trained on task 1
     with the full training split and stored."""
-    library = DigitsLibrary(store, cfg.seed)
-    for text in library.usable():
-        ref = parse_name(text)
-        rec = library.record(ref.name, ref.version)
-        if rec.kind == "classify" and ref.name == "classify":  # the general digit reader
-            module = library.modules()[text]
+    library = module_library(store, cfg.seed)
+    for rec in library.latest().values():
+        if rec.kind == "classify" and rec.name == "classify":  # the general digit reader
+            text = library_name(rec.name, rec.version)
+            module = library.module(text)
             return {"module": text, "reused": True, "digit_accuracy":
                     digit_accuracy(module, cfg.seed), "seconds": 0.0,
                     "trained_on": rec.provenance.get("trained_on")}
@@ -340,29 +304,23 @@ def ensure_classify_module(store: Any, cfg: DigitsConfig, run_id: int,
     t0 = time.perf_counter()
     task = make_task("classify", None, cfg.seed, cfg.n_test)
     program = compile_program(
-        _parse(f"(lam ({fresh_name('classify')} $0))"), task.request,
+        parse(f"(lam ({fresh_name('classify')} $0))"), task.request,
         options=CompileOptions(fresh_specs=cfg.search.fresh_specs, seed=cfg.seed))
     fit(program, to_data(task, task.train),
         replace(cfg.search.train, steps=cfg.library_steps, seed=cfg.seed))
     test = accuracy(program, to_data(task, task.test))
     solved_text = f"(lam ({fresh_name('classify')} $0))"
     slot = program.slots[fresh_name("classify")]
-    version = library.save(
+    saved = library.save(
         "classify", "classify", slot.spec, program.net(fresh_name("classify")),
         {"task": "classify", "test_accuracy": test, "digit_accuracy": test},
         {"task": "classify", "budget": None, "program": solved_text, "run_id": run_id,
          "method": "gradient", "parent": None,
          "trained_on": {"part": "train", "examples": len(task.train),
                         "fingerprint": _fingerprint(task.train)}})
-    return {"module": library_name("classify", version), "reused": False,
+    return {"module": saved, "reused": False,
             "digit_accuracy": test, "seconds": time.perf_counter() - t0,
             "trained_on": {"part": "train", "examples": len(task.train)}}
-
-
-def _parse(text: str) -> Program:
-    from hylo.core.program import parse
-
-    return parse(text)
 
 
 def compare_methods(cfg: DigitsConfig, es_generations: int = 1500, reinforce_steps: int = 4000,
@@ -394,8 +352,10 @@ def compare_methods(cfg: DigitsConfig, es_generations: int = 1500, reinforce_ste
         for method, tc, extra in plans:
             if progress:
                 progress(f"methods: {name} by {method}", False)
-            model = compile_program(_parse(text), task.request,
-                                    options=CompileOptions(fresh_specs={"classify": spec},
+            model = compile_program(parse(text), task.request,
+                                    options=CompileOptions(semantics=_domain().soft_semantics
+                                                           or {},
+                                                           fresh_specs={"classify": spec},
                                                            seed=cfg.seed))
             hist = fit(model, train, tc, method)
             if progress:
@@ -433,7 +393,7 @@ def bench(store: Any, budgets: list[int], cfg: DigitsConfig | None = None,
         lib_info = ensure_classify_module(store, cfg, run_id, progress)
         if progress:
             progress(f"library module {lib_info['module']}", True)
-        library = DigitsLibrary(store, cfg.seed)
+        library = module_library(store, cfg.seed)
         rows = []
         for budget in budgets:
             for name in tasks:
@@ -490,4 +450,4 @@ def bench(store: Any, budgets: list[int], cfg: DigitsConfig | None = None,
 
 def used_library(program: str) -> bool:
     return any(isinstance(q, Prim) and q.name.startswith("nn:") and "@v" in q.name
-               for q in walk(_parse(program)))
+               for q in walk(parse(program)))
