@@ -19,11 +19,11 @@ from hylo.core.interpret import run_reference
 from hylo.core.program import parse
 from hylo.domains import get_domain
 from hylo.search.base import Budget
-from hylo.search.enumerative import EnumerativeSearcher
+from hylo.search.registry import build_searcher
 
 DOMAIN = get_domain("lists")
 TASKS = {t.name: t for t in DOMAIN.suites["lists"]()}
-SEARCHER = EnumerativeSearcher(Grammar.uniform(DOMAIN.dsl))
+SEARCHER = build_searcher(DOMAIN.default_searcher(), Grammar.uniform(DOMAIN.dsl), DOMAIN)
 BUDGET = Budget(seconds=3.0)
 
 

@@ -232,3 +232,36 @@ def test_search_returns_the_first_program_the_reference_finds_correct(
         assert (r.program, r.description_length) == (want, want_dl), t.name
         assert r.description_length <= grammar.description_length(target, request)
         done += 1
+
+
+# ------------------------------------------------------------------ hostile requests
+def test_a_request_with_one_program_is_exhausted_at_once() -> None:
+    t = Task("finite", parse_type("int -> list(list(list(list(int))))"),
+             (Example((1,), [[[[1]]]]),))
+    t0 = time.perf_counter()
+    r = solve(t, Budget(seconds=10))
+    assert r.stopped == "exhausted" and r.candidates == 1 and not r.solved, r
+    assert time.perf_counter() - t0 < 1.0
+
+
+def test_a_slow_nullary_invention_does_not_stall_the_search() -> None:
+    from hylo.core.dsl import Invention
+    from hylo.core.infer import infer_type
+
+    m = "(* 5 (* 5 (* 5 (* 2 4))))"
+    body = parse(f"(length (map (map sort) (repeat {m} (repeat (* 5 (* 5 4)) (range {m})))))")
+    dsl = DSL.with_inventions([Invention("slow", body, infer_type(body, DSL))])
+    grammar = Grammar(dsl, {"slow": 4.0})  # the likeliest entry: every search meets it first
+    for seconds in (0.5, 2.0):
+        t0 = time.perf_counter()
+        r = solve(SUM, Budget(seconds=seconds, limits=Limits(max_seconds=1.0)), grammar)
+        wall = time.perf_counter() - t0
+        assert wall < 2 * seconds + 0.5, (seconds, wall, r)
+    assert r.solved and r.program == "(lam (sum $0))", r
+
+
+def test_true_is_not_one() -> None:
+    # Programs such as `(lam (eq? 0 0))` give True where 1 is expected: never a solution.
+    t = Task("ones", parse_type("list(int) -> bool"), (Example(([],), 1), Example(([5],), 1)))
+    r = solve(t, Budget(seconds=1))
+    assert not r.solved and r.program is None, r
