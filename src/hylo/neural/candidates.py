@@ -36,7 +36,7 @@ from hylo.core.grammar import QUANTUM, Grammar
 from hylo.core.program import App, Lam, Program, Var, free_indices, shift, size
 from hylo.core.types import Type, show_type
 from hylo.neural.names import is_neural
-from hylo.search.enumerate import _LAM, Enumerator
+from hylo.search.enumerate import _LAM, Enumerator, Stopped
 
 
 # ----------------------------------------------------------------------------- the DSL
@@ -96,9 +96,11 @@ class _Nodes:
 
     Nodes are shared between programs, so each is judged once from its children's facts."""
 
-    def __init__(self, en: Enumerator, rules: Prune) -> None:
+    def __init__(self, en: Enumerator, rules: Prune, max_size: int) -> None:
         self.en = en
         self.rules = rules
+        self.max_size = max_size  # eta-long nodes; a bigger node's parents are bigger still
+        self.size: list[int] = []
         self.bad: list[bool | None] = []
         self.free: list[frozenset[int]] = []
         self.head: list[str | None] = []  # primitive name, None for a variable or a lambda
@@ -126,6 +128,7 @@ class _Nodes:
         extra = n + 1 - len(self.bad)
         if extra > 0:
             self.bad.extend([None] * extra)
+            self.size.extend([0] * extra)
             self.free.extend([frozenset()] * extra)
             self.head.extend([None] * extra)
             self.text.extend([""] * extra)
@@ -135,7 +138,8 @@ class _Nodes:
         self._grow(n)
         key = self.en.struct[n]
         head, kids = key[0], key[1:]
-        bad = any(self.bad[c] for c in kids)
+        self.size[n] = 1 + sum(self.size[c] for c in kids)
+        bad = self.size[n] > self.max_size or any(self.bad[c] for c in kids)
         if head == _LAM:
             body = kids[0]
             free = frozenset(i - 1 for i in self.free[body] if i > 0)
@@ -196,7 +200,7 @@ _CACHE: dict[tuple, list[Candidate]] = {}
 
 def candidates(grammar: Grammar, request: Type, rules: Prune | None = None, max_size: int = 8,
                limit: int | None = None, max_visited: int = 200_000,
-               max_nodes: int = 300_000) -> list[Candidate]:
+               max_nodes: int = 60_000) -> list[Candidate]:
     """Unpruned programs of `request` with at most `max_size` leaves and lambdas (eta-reduced),
     by non-decreasing description length under `grammar` (ties in the enumerator's order), at
     most `limit` of them. The walk ends early after `max_visited` programs or once the
@@ -216,56 +220,36 @@ def candidates(grammar: Grammar, request: Type, rules: Prune | None = None, max_
 def _candidates(grammar: Grammar, request: Type, rules: Prune, max_size: int,
                 limit: int | None, max_visited: int, max_nodes: int) -> list[Candidate]:
     en = Enumerator(grammar, request, max_lambda_depth=2)
-    nodes = _Nodes(en, rules)
+    # eta-long adds at most one lambda per leaf to the eta-reduced size
+    long_size = 2 * max_size + en.arity
+    nodes = _Nodes(en, rules, long_size)
     inputs = frozenset(range(en.arity))
     out: list[Candidate] = []
     seen: set[Program] = set()
     visited = 0
-    small = _SizeBound(en, max_size)
-    for cost, ids in en.buckets():
-        if small.exhausted(cost) or en.size > max_nodes:
-            break
-        for nid in ids:
-            visited += 1
-            if visited > max_visited:
-                return out
-            if small.too_big(nid) or nodes.judge(nid) or nodes.free[nid] != inputs:
-                continue
-            p = eta_reduce(en.program(nid))
-            if size(p) > max_size or p in seen:
-                continue
-            seen.add(p)
-            out.append(Candidate(p, cost / QUANTUM))
-            if limit is not None and len(out) >= limit:
-                return out
+    # every non-lambda node is one choice, and no choice costs more than this
+    max_cost = long_size * _max_choice_cost(grammar, en.max_env)
+    en.max_nodes = max_nodes  # a bucket build past it stops (deterministic, unlike a clock)
+    try:
+        for cost, ids in en.buckets():
+            if cost > max_cost:
+                break
+            for nid in ids:
+                visited += 1
+                if visited > max_visited:
+                    return out
+                if nodes.judge(nid) or nodes.free[nid] != inputs:
+                    continue
+                p = eta_reduce(en.program(nid))
+                if size(p) > max_size or p in seen:
+                    continue
+                seen.add(p)
+                out.append(Candidate(p, cost / QUANTUM))
+                if limit is not None and len(out) >= limit:
+                    return out
+    except Stopped:  # the bucket in progress is incomplete: what came before is exact
+        pass
     return out
-
-
-class _SizeBound:
-    """Eta-long sizes per node (memoised), and the cost past which no program within the size
-    bound is left: every non-lambda node is one choice, and no choice costs more than
-    `_max_choice_cost`."""
-
-    def __init__(self, en: Enumerator, max_size: int) -> None:
-        self.en = en
-        self.sizes: dict[int, int] = {}
-        # eta-long adds at most one lambda per leaf to the eta-reduced size
-        self.limit = 2 * max_size + en.arity
-        self.max_cost = self.limit * _max_choice_cost(en.grammar, en.max_env)
-
-    def exhausted(self, cost: int) -> bool:
-        return cost > self.max_cost
-
-    def too_big(self, nid: int) -> bool:
-        return self._size(nid) > self.limit
-
-    def _size(self, nid: int) -> int:
-        s = self.sizes.get(nid)
-        if s is None:
-            key = self.en.struct[nid]
-            s = 1 + sum(self._size(c) for c in key[1:])
-            self.sizes[nid] = s
-        return s
 
 
 def _max_choice_cost(grammar: Grammar, max_env: int) -> int:

@@ -46,6 +46,7 @@ from hylo.neural.train import TrainConfig, fit_gradient
 class HybridConfig:
     max_size: int = 8
     max_programs: int = 4000
+    max_nodes: int = 60_000  # the enumerator's node budget (see `hylo.neural.candidates`)
     max_trainable: int = 12  # trainable candidates entering successive halving (smallest first)
     finetune_top: int = 2  # the best frozen library candidates also tried fine-tuned
     eta: int = 3
@@ -125,7 +126,8 @@ def search_hybrid(request: Type, train: Data, val: Data, grammar: Grammar, seman
     cfg = cfg or HybridConfig()
     library = dict(library or {})
     t0 = time.perf_counter()
-    found = candidates(grammar, request, rules, cfg.max_size, cfg.max_programs)
+    found = candidates(grammar, request, rules, cfg.max_size, cfg.max_programs,
+                       max_nodes=cfg.max_nodes)
     programs = [c.program for c in found]
     lengths = {c.program: c.description_length for c in found}
     val_values = val.values()
