@@ -8,6 +8,7 @@ over the size cap are made here."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -184,3 +185,11 @@ def test_learn_on_a_library_under_a_file(tmp_path: Path) -> None:
     config = LearnConfig(domain="lists", suite="lists", iterations=1)
     outcome = _outcome(lambda: learn(parent / "hylo.db", config))
     assert outcome is not None and "plain-file" in outcome
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_never_blocks(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    assert "not a regular file" in (_outcome(lambda: open_store(fifo)) or "")
+    assert "not a regular file" in (_outcome(lambda: import_file(tmp_path / "h.db", fifo)) or "")

@@ -134,6 +134,8 @@ def read_document(src: str | Path) -> Any:
     path = Path(src)
     if path.is_dir():
         raise ExchangeError(f"{str(src)!r} is a directory, not a library file")
+    if path.exists() and not path.is_file():  # a FIFO or a device: reading would block
+        raise ExchangeError(f"{str(src)!r} is not a regular file")
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)

@@ -207,8 +207,14 @@ class SQLiteStore(Store):
 
     def _check_path(self, path: Path) -> None:
         """Refuse, with one clear line, a path SQLite could not open, before it tries."""
-        if path.is_dir():
+        try:
+            kind = _kind_of(path)
+        except (OSError, ValueError) as error:  # ValueError: a NUL in the path
+            raise StoreError(f"cannot open the hylo library {self.path!r}: {error}") from None
+        if kind == "directory":
             raise StoreError(f"cannot open the hylo library {self.path!r}: it is a directory")
+        if kind == "special":  # a FIFO or a device would block or stream, never be a database
+            raise StoreError(f"cannot open the hylo library {self.path!r}: not a regular file")
         for parent in path.parents:
             if parent.exists() and not parent.is_dir():
                 raise StoreError(
@@ -667,6 +673,15 @@ class SQLiteStore(Store):
     def get_meta(self, key: str, default: Any = None) -> Any:
         rows = self._read("SELECT value FROM meta WHERE key = ?", (key,))
         return decode_json(rows[0]["value"], f"metadata {key!r}") if rows else default
+
+
+def _kind_of(path: Path) -> str:
+    """'missing', 'file', 'directory' or 'special' (FIFO, socket, device)."""
+    if not path.exists():
+        return "missing"
+    if path.is_dir():
+        return "directory"
+    return "file" if path.is_file() else "special"
 
 
 def _table_names(connection: sqlite3.Connection) -> set[str]:
