@@ -30,13 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from hylo.core.dsl import DSL
-from hylo.core.program import depth, free_indices, parse
 from hylo.library import open_store
 from hylo.library.grammar_store import (
-    MAX_BODY_CHARS,
-    MAX_BODY_DEPTH,
     VARIABLE_KEY,
     check_invention,
+    check_program,
     load_inventions,
 )
 from hylo.library.store import Store, StoreError
@@ -278,22 +276,11 @@ def _check_grammar(grammar: dict, dsl: DSL) -> dict[str, float]:
 
 
 def _check_program(text: Any, dsl: DSL, where: str) -> None:
-    from hylo.core.infer import ProgramTypeError, infer_type
-
     _want(text, str, where)
-    if len(text) > MAX_BODY_CHARS:
-        raise ExchangeError(f"{where}: program longer than {MAX_BODY_CHARS} characters")
     try:
-        program = parse(text, dsl.invention_bodies())
-        if depth(program) > MAX_BODY_DEPTH:
-            raise ExchangeError(f"{where}: program nests deeper than {MAX_BODY_DEPTH}")
-        if free_indices(program):
-            raise ExchangeError(f"{where}: program is not closed")
-        infer_type(program, dsl)
-    except (ValueError, ProgramTypeError, KeyError, RecursionError) as error:
-        if isinstance(error, ExchangeError):
-            raise
-        raise ExchangeError(f"{where}: {str(error).splitlines()[0][:200]}") from None
+        check_program(dsl, text, where)
+    except ValueError as error:
+        raise ExchangeError(str(error)) from None
 
 
 def _check_meta(meta: dict, dsl: DSL, domain: str) -> dict[str, Any]:

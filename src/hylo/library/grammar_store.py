@@ -13,8 +13,8 @@ from __future__ import annotations
 from hylo.core.dsl import DSL, Invention
 from hylo.core.grammar import Grammar
 from hylo.core.infer import ProgramTypeError, infer_type
-from hylo.core.program import depth, free_indices, parse
-from hylo.core.types import TypeParseError, canonical, parse_type, show_type
+from hylo.core.program import Program, depth, free_indices, parse
+from hylo.core.types import Type, TypeParseError, canonical, parse_type, show_type
 from hylo.library.store import Store, StoreError
 
 VARIABLE_KEY = "$variable"
@@ -22,27 +22,37 @@ MAX_BODY_CHARS = 20_000  # the longest body stitch has given is ~1k characters
 MAX_BODY_DEPTH = 200  # nesting of a body's AST: type inference recurses once per level
 
 
+def check_program(dsl: DSL, text: str, where: str) -> tuple[Program, Type]:
+    """The closed program `text` over `dsl` and its type, or `ValueError` (one line, starting
+    with `where`): it must parse, be at most `MAX_BODY_CHARS` long, nest at most
+    `MAX_BODY_DEPTH` deep, have no free variable and type-check."""
+    if len(text) > MAX_BODY_CHARS:
+        raise ValueError(f"{where}: program longer than {MAX_BODY_CHARS} characters")
+    try:
+        program = parse(text, dsl.invention_bodies())
+    except (ValueError, RecursionError) as error:
+        raise ValueError(f"{where}: {_line(error)}") from None
+    if depth(program) > MAX_BODY_DEPTH:
+        raise ValueError(f"{where}: program nests deeper than {MAX_BODY_DEPTH}")
+    if free_indices(program):
+        raise ValueError(f"{where}: program is not closed")
+    try:
+        return program, infer_type(program, dsl)
+    except (ProgramTypeError, KeyError, RecursionError) as error:
+        raise ValueError(f"{where}: ill-typed program: {_line(error)}") from None
+
+
 def check_invention(
     dsl: DSL, name: str, body_text: str, type_text: str, where: str
 ) -> Invention:
     """The invention the row describes over `dsl` (earlier inventions included), or
-    `ValueError` (one line, starting with `where`): the body must parse, be closed, nest at most
-    `MAX_BODY_DEPTH` deep and have the type the row claims."""
-    if len(body_text) > MAX_BODY_CHARS:
-        raise ValueError(f"{where}: body is longer than {MAX_BODY_CHARS} characters")
+    `ValueError` (one line, starting with `where`): a body `check_program` accepts, of the type
+    the row claims."""
     try:
-        body = parse(body_text, dsl.invention_bodies())
         claimed = parse_type(type_text)
-    except (ValueError, TypeParseError, RecursionError) as error:
+    except (TypeParseError, RecursionError) as error:
         raise ValueError(f"{where}: {_line(error)}") from None
-    if depth(body) > MAX_BODY_DEPTH:
-        raise ValueError(f"{where}: body nests deeper than {MAX_BODY_DEPTH}")
-    if free_indices(body):
-        raise ValueError(f"{where}: body is not closed")
-    try:
-        inferred = infer_type(body, dsl)
-    except (ProgramTypeError, KeyError, RecursionError) as error:
-        raise ValueError(f"{where}: ill-typed body: {_line(error)}") from None
+    body, inferred = check_program(dsl, body_text, where)
     if canonical(inferred) != canonical(claimed):
         raise ValueError(
             f"{where}: body has type {show_type(inferred)}, the row says {type_text}"

@@ -145,7 +145,7 @@ class MemoryStore(Store):
         with self._use() as tables:
             row = self._require_run(tables, run_id)
             if row["status"] != "running":
-                raise StoreError(f"run {run_id} is {row['status']}, not running")
+                raise StoreError(f"run {run_id} is already {row['status']}, not running")
             tables["runs"][run_id] = {**row, "pid": os.getpid(), "host": socket.gethostname()}
 
     def finish_run(self, run_id: int, summary: dict, status: str = "finished") -> None:
@@ -154,7 +154,7 @@ class MemoryStore(Store):
         with self._use() as tables:
             row = self._require_run(tables, run_id)
             if row["status"] != "running":
-                raise StoreError(f"run {run_id} is already {row['status']}")
+                raise StoreError(f"run {run_id} is already {row['status']}, not running")
             tables["runs"][run_id] = {
                 **row,
                 "summary": summary_json,

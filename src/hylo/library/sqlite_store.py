@@ -380,27 +380,23 @@ class SQLiteStore(Store):
         )
         return int(cursor.lastrowid or 0)
 
-    def adopt_run(self, run_id: int) -> None:
+    def _update_running(self, run_id: int, assignments: str, values: tuple[Any, ...]) -> None:
+        """`UPDATE runs SET <assignments>` on a run that is still running, else StoreError."""
         with self.transaction():
             row = self._require_run(run_id)
             if row["status"] != "running":
-                raise StoreError(f"run {run_id} is {row['status']}, not running")
-            self._write(
-                "UPDATE runs SET pid = ?, host = ? WHERE id = ?",
-                (os.getpid(), socket.gethostname(), run_id),
-            )
+                raise StoreError(f"run {run_id} is already {row['status']}, not running")
+            self._write(f"UPDATE runs SET {assignments} WHERE id = ?", (*values, run_id))
+
+    def adopt_run(self, run_id: int) -> None:
+        self._update_running(run_id, "pid = ?, host = ?", (os.getpid(), socket.gethostname()))
 
     def finish_run(self, run_id: int, summary: dict, status: str = "finished") -> None:
         summary_json = check_dict(summary, "run summary")
         check_status(status)
-        with self.transaction():
-            row = self._require_run(run_id)
-            if row["status"] != "running":
-                raise StoreError(f"run {run_id} is already {row['status']}")
-            self._write(
-                "UPDATE runs SET summary = ?, status = ?, finished_at = ? WHERE id = ?",
-                (summary_json, status, time.time(), run_id),
-            )
+        self._update_running(
+            run_id, "summary = ?, status = ?, finished_at = ?", (summary_json, status, time.time())
+        )
 
     def runs(self) -> list[RunRecord]:
         return [run_from_row(row) for row in self._read("SELECT * FROM runs ORDER BY id")]
