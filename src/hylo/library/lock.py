@@ -37,9 +37,9 @@ def exclusive(library: str | os.PathLike[str], purpose: str = "learn") -> Iterat
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole block
-    except OSError as error:
-        raise StoreError(f"cannot create the lock file {str(path)!r}: "
-                         f"{error.strerror or error}") from None
+    except (OSError, ValueError) as error:  # ValueError: a NUL in the path
+        reason = getattr(error, "strerror", None) or error
+        raise StoreError(f"cannot create the lock file {str(path)!r}: {reason}") from None
     try:
         if fcntl is not None:
             try:
