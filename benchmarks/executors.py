@@ -2,6 +2,10 @@
 
     python benchmarks/executors.py --timeout 20 --workers 2 --json executors.json
     python benchmarks/executors.py --timeout 20 --workers 8 --address auto   # on a Ray cluster
+    python benchmarks/executors.py --timeout 60 --candidates 200000   # load-independent sets
+
+At a time budget, tasks solved near the timeout come and go with the machine's load (on a busy
+machine, run to run, for either executor); a candidate budget makes the solved sets exact.
 
 Both executors search the split (default: the `lists` suite's test split) with the same config
 (the domain's searcher over the plain grammar, as `hylo bench` without a library). Then each runs
@@ -56,6 +60,9 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=20.0)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--address", default=None, help="a Ray cluster (default: a local Ray)")
+    ap.add_argument("--candidates", type=int, default=None,
+                    help="also stop each search after this many candidates: with a large "
+                    "--timeout the solved sets no longer depend on the machine's load")
     ap.add_argument("--trivial", type=int, default=400, help="cheap jobs for the overhead")
     ap.add_argument("--trivial-seconds", type=float, default=0.001)
     ap.add_argument("--json", default=None)
@@ -69,12 +76,14 @@ def main() -> None:
         train, test = domain.split(tasks)
         tasks = train if args.split == "train" else test
     config = SearchConfig.from_grammar(domain.name, Grammar.uniform(domain.dsl))
-    jobs = [SearchJob(t, Budget(seconds=args.timeout)) for t in tasks]
+    jobs = [SearchJob(t, Budget(seconds=args.timeout, max_candidates=args.candidates))
+            for t in tasks]
     cheap = Budget(seconds=args.trivial_seconds)
     trivial = [SearchJob(tasks[i % len(tasks)], cheap) for i in range(max(2, args.trivial))]
 
     out: dict[str, Any] = {"domain": domain.name, "split": args.split, "tasks": len(tasks),
                            "workers": args.workers, "timeout": args.timeout,
+                           "candidates": args.candidates,
                            "address": args.address}
     solved: dict[str, dict[str, str | None]] = {}
     overhead: dict[str, float] = {}
