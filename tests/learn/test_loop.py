@@ -94,7 +94,7 @@ def test_resume_continues_after_the_last_finished_iteration(killed_and_resumed):
         assert [it.iteration for it in its] == [0, 1, 2]
         # every attempt belongs to a finished iteration, exactly once per task searched
         for it in its:
-            attempts = store.attempts(runs[0].id, it.iteration)
+            attempts = [a for a in store.attempts(runs[0].id) if a.iteration == it.iteration]
             searched = it.metrics["train"]["searched"] + it.metrics["test"]["searched"]
             assert len(attempts) == searched
             assert len({a.task for a in attempts}) == len(attempts)

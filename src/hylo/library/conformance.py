@@ -288,9 +288,9 @@ def check_attempts(make_store: StoreFactory) -> None:
         assert failed.solved is False and failed.error == "timeout"
         assert attempts[2].iteration is None
         assert [a.id for a in store.attempts(run_id=run_a)] == [ids[0], ids[1], ids[3]]
-        assert [a.id for a in store.attempts(iteration=0)] == ids[:2]
-        assert [a.id for a in store.attempts(run_id=run_a, iteration=1)] == [ids[3]]
-        assert store.attempts(run_id=run_b, iteration=0) == []
+        assert [a.id for a in store.attempts(run_id=run_b)] == [ids[2]]
+        assert [a.iteration for a in store.attempts(run_id=run_a)] == [0, 0, 1]
+        assert store.attempts(run_id=run_b + 1) == []
         with raises(StoreError, "unknown run"):
             store.add_attempt(run_b + 1, "t1", False, 1.0, 1)
         with raises(StoreError):

@@ -264,15 +264,12 @@ class MemoryStore(Store):
             tables["attempts"][attempt_id] = {**row, "id": attempt_id, "created_at": time.time()}
             return attempt_id
 
-    def attempts(
-        self, run_id: int | None = None, iteration: int | None = None
-    ) -> list[AttemptRecord]:
+    def attempts(self, run_id: int | None = None) -> list[AttemptRecord]:
         with self._use() as tables:
             return [
                 attempt_from_row(row)
                 for row in tables["attempts"].values()
-                if (run_id is None or row["run_id"] == run_id)
-                and (iteration is None or row["iteration"] == iteration)
+                if run_id is None or row["run_id"] == run_id
             ]
 
     # -- library entries ----------------------------------------------------------------------

@@ -498,10 +498,8 @@ class SQLiteStore(Store):
             )
             return int(cursor.lastrowid or 0)
 
-    def attempts(
-        self, run_id: int | None = None, iteration: int | None = None
-    ) -> list[AttemptRecord]:
-        where, parameters = _filters(run_id=run_id, iteration=iteration)
+    def attempts(self, run_id: int | None = None) -> list[AttemptRecord]:
+        where, parameters = _filters(run_id=run_id)
         rows = self._read(f"SELECT * FROM attempts{where} ORDER BY id", parameters)
         return [attempt_from_row(row) for row in rows]
 

@@ -433,10 +433,8 @@ class Store(ABC):
         """Record one search attempt on a task, failed or not; return the attempt's id."""
 
     @abstractmethod
-    def attempts(
-        self, run_id: int | None = None, iteration: int | None = None
-    ) -> list[AttemptRecord]:
-        """Attempts matching every given filter, in the order written."""
+    def attempts(self, run_id: int | None = None) -> list[AttemptRecord]:
+        """Attempts (of one run if given), in the order written."""
 
     # -- library entries ----------------------------------------------------------------------
 
