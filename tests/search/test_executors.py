@@ -8,7 +8,6 @@ from collections.abc import Iterator
 import pytest
 
 from hylo.search import executor_conformance as conf
-from hylo.search import pool as pool_module
 from hylo.search.base import Budget
 from hylo.search.executor import (
     Executor,
@@ -71,16 +70,24 @@ def test_get_executor_names_and_errors() -> None:
         get_executor("pool", workers=0)
 
 
-def test_pool_kills_a_worker_that_overruns_its_budget(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`stall` sleeps in C, where no evaluator limit reaches: the pool's deadline does."""
-    monkeypatch.setattr(pool_module, "OVERRUN_GRACE", 1.0)
+@pytest.mark.parametrize("name", ["pool", "ray"])
+def test_a_job_that_overruns_its_budget_is_killed(name: str, request: pytest.FixtureRequest
+                                                  ) -> None:
+    """`stall` sleeps in C, where no evaluator limit reaches: the executor's deadline does."""
+    if name == "ray":
+        request.getfixturevalue("ray_session")
+        from hylo.search.ray_executor import RayExecutor
+
+        ex: Executor = RayExecutor(workers=2, overrun_grace=1.0)
+    else:
+        ex = PoolExecutor(workers=1, overrun_grace=1.0)
     jobs = [SearchJob(conf.STALLER, Budget(seconds=0.5)), SearchJob(conf.SOLVABLE[0], conf.QUICK)]
     t0 = time.perf_counter()
-    with PoolExecutor(workers=1) as ex:
+    with ex:
         results = {r.task: r for r in ex.run(conf.config(), jobs)}
     assert time.perf_counter() - t0 < 15.0
     stalled = results[conf.STALLER.name]
-    assert not stalled.solved and "overran its budget" in stalled.stopped
+    assert not stalled.solved and "overran its budget" in stalled.stopped, stalled
     assert results[conf.SOLVABLE[0].name].solved  # a fresh worker took the next job
 
 

@@ -20,6 +20,7 @@ job.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -116,6 +117,21 @@ def solve_all(
 ) -> Iterator[SearchResult]:
     """Convenience: every task under one budget."""
     return executor.run(config, [SearchJob(t, budget) for t in tasks])
+
+
+#: seconds a job may run past twice its budget before an isolating executor kills its worker
+OVERRUN_GRACE = 10.0
+
+
+def overrun_after(job: SearchJob, grace: float = OVERRUN_GRACE) -> float:
+    """Seconds after which a job counts as hung (its searcher ignores its budget): inf for an
+    unbounded budget."""
+    seconds = job.budget.seconds
+    return 2 * seconds + grace if math.isfinite(seconds) else math.inf
+
+
+def overran(job: SearchJob) -> str:
+    return f"error: overran its budget of {job.budget.seconds:g} s; worker killed"
 
 
 def failed(job: SearchJob, why: str) -> SearchResult:

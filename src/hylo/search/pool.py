@@ -7,7 +7,8 @@ coordinator knows which job each worker is running:
 
 - a worker that dies (killed, out of memory, a crash in C) fails only the job it was running;
   a fresh worker takes its place and the other workers go on untouched;
-- a worker whose job overruns its budget far (`2 x seconds + grace`) is killed, its job failed;
+- a worker whose job overruns its budget far (`2 x seconds + overrun_grace`) is killed, its
+  job failed (a searcher stuck in C, where no evaluator limit reaches);
 - when the coordinator stops (the consumer stops iterating, Ctrl-C, an error), every worker is
   terminated at once, whatever it is doing; workers ignore SIGINT, so a terminal's Ctrl-C reaches
   only the coordinator, which shuts them down.
@@ -29,10 +30,17 @@ from collections.abc import Iterator, Sequence
 from multiprocessing.connection import Connection, wait
 
 from hylo.search.base import SearchResult
-from hylo.search.executor import Executor, JobRunner, SearchConfig, SearchJob, failed
+from hylo.search.executor import (
+    OVERRUN_GRACE,
+    Executor,
+    JobRunner,
+    SearchConfig,
+    SearchJob,
+    failed,
+    overran,
+    overrun_after,
+)
 
-#: seconds a job may run past twice its budget before its worker is killed
-OVERRUN_GRACE = 10.0
 #: seconds a terminated worker gets before it is killed
 STOP_GRACE = 2.0
 #: how often the watchdog looks at the parent
@@ -93,11 +101,9 @@ class _Worker:
         self.job: tuple[int, SearchJob] | None = None
         self.deadline = math.inf
 
-    def give(self, index: int, job: SearchJob) -> bool:
+    def give(self, index: int, job: SearchJob, grace: float) -> bool:
         self.job = (index, job)
-        seconds = job.budget.seconds
-        self.deadline = (time.monotonic() + 2 * seconds + OVERRUN_GRACE
-                         if math.isfinite(seconds) else math.inf)
+        self.deadline = time.monotonic() + overrun_after(job, grace)
         try:
             self.conn.send(job)
         except (BrokenPipeError, OSError):
@@ -122,10 +128,11 @@ class PoolExecutor(Executor):
     name = "pool"
     isolates = True
 
-    def __init__(self, workers: int = 2) -> None:
+    def __init__(self, workers: int = 2, overrun_grace: float = OVERRUN_GRACE) -> None:
         if workers < 1:
             raise ValueError(f"a pool needs workers >= 1 (got {workers})")
         self.workers = workers
+        self.overrun_grace = overrun_grace
         self._live: set[_Worker] = set()
 
     def run(self, config: SearchConfig, jobs: Sequence[SearchJob]) -> Iterator[SearchResult]:
@@ -154,7 +161,7 @@ class PoolExecutor(Executor):
                         idle.append(w)
                     w = idle.pop()
                     busy.append(w)
-                    if not w.give(*queue.popleft()):
+                    if not w.give(*queue.popleft(), self.overrun_grace):
                         break  # dead before it took the job: handled below as a death
                 now = time.monotonic()
                 timeout = max(0.0, min(w.deadline for w in busy) - now)
@@ -180,8 +187,7 @@ class PoolExecutor(Executor):
                                            or not w.process.is_alive()):
                         why = "error: worker process died"
                     elif time.monotonic() > w.deadline:
-                        why = (f"error: overran its budget of {job.budget.seconds:g} s; "
-                               "worker killed")
+                        why = overran(job)
                     if why:
                         busy.remove(w)
                         self._live.discard(w)

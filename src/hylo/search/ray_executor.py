@@ -11,7 +11,9 @@ a config (`JobRunner`, keyed by the config's digest). A Ray task costs about hal
 to several milliseconds, so several jobs go in one remote call: the batch size adapts to the
 jobs' measured mean time (aiming at `batch_seconds` a call, never more jobs than keep every CPU
 busy to the end). Ray's own retry is off: a batch whose worker dies is re-run job by job, so only
-the job that killed its worker fails. The coordinator (this process) alone writes the library.
+the job that killed its worker fails. A job that runs past twice its budget plus
+`overrun_grace` ends its worker (a timer in the worker), and so fails the same way.
+The coordinator (this process) alone writes the library.
 """
 
 from __future__ import annotations
@@ -21,12 +23,23 @@ import hashlib
 import json
 import math
 import os
+import threading
+import time
 from collections import OrderedDict, deque
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from hylo.search.base import SearchResult
-from hylo.search.executor import Executor, JobRunner, SearchConfig, SearchJob, failed
+from hylo.search.executor import (
+    OVERRUN_GRACE,
+    Executor,
+    JobRunner,
+    SearchConfig,
+    SearchJob,
+    failed,
+    overran,
+    overrun_after,
+)
 
 #: built searchers a Ray worker process keeps (config digest -> runner)
 _RUNNERS: OrderedDict[str, JobRunner] = OrderedDict()
@@ -46,14 +59,29 @@ def _runner(key: str, config: SearchConfig) -> JobRunner:
     return runner
 
 
-def run_batch(key: str, config: SearchConfig, jobs: list[SearchJob]) -> list[SearchResult]:
-    """What one remote call does (a plain function, so it is testable without Ray)."""
+def run_batch(key: str, config: SearchConfig, jobs: list[SearchJob],
+              grace: float = OVERRUN_GRACE) -> list[SearchResult]:
+    """What one remote call does. A job still running `overrun_after(job, grace)` seconds
+    after it started (its searcher stuck where no limit reaches) ends this worker process, so
+    Ray reports it dead and the coordinator fails that job alone."""
     try:
         runner = _runner(key, config)
     except Exception as e:
         why = f"error: worker could not build the searcher: {type(e).__name__}: {e}"
         return [failed(job, why) for job in jobs]
-    return [runner.run(job) for job in jobs]
+    results = []
+    for job in jobs:
+        after = overrun_after(job, grace)
+        timer = threading.Timer(after, os._exit, args=(70,)) if math.isfinite(after) else None
+        if timer is not None:
+            timer.daemon = True
+            timer.start()
+        try:
+            results.append(runner.run(job))
+        finally:
+            if timer is not None:
+                timer.cancel()
+    return results
 
 
 def digest(config: SearchConfig) -> str:
@@ -89,13 +117,15 @@ class RayExecutor(Executor):
     isolates = True
 
     def __init__(self, workers: int = 2, address: str | None = None,
-                 batch_seconds: float = 0.25, max_batch: int = 64) -> None:
+                 batch_seconds: float = 0.25, max_batch: int = 64,
+                 overrun_grace: float = OVERRUN_GRACE) -> None:
         if workers < 1:
             raise ValueError(f"the ray executor needs workers >= 1 (got {workers})")
         self.workers = workers
         self.address = address
         self.batch_seconds = batch_seconds
         self.max_batch = max_batch
+        self.overrun_grace = overrun_grace
         self._ensure_ray()  # fail here, where the executor is chosen: no Ray, no cluster
         self._started = False  # whether this executor called ray.init (and so shuts it down)
 
@@ -139,7 +169,7 @@ class RayExecutor(Executor):
         cpus = self.concurrency()
         queue = deque(jobs)
         alone: deque[SearchJob] = deque()  # jobs of a crashed batch, re-run one per call
-        in_flight: dict[Any, list[SearchJob]] = {}
+        in_flight: dict[Any, tuple[list[SearchJob], float]] = {}  # ref -> (jobs, sent at)
         total_seconds, done = 0.0, 0
         try:
             while queue or alone or in_flight:
@@ -151,17 +181,20 @@ class RayExecutor(Executor):
                         mean = total_seconds / done if done else None
                         n = self._batch_size(mean, len(queue), cpus)
                         batch = [queue.popleft() for _ in range(min(n, len(queue)))]
-                    in_flight[remote.remote(key, config_ref, batch)] = batch
+                    ref = remote.remote(key, config_ref, batch, self.overrun_grace)
+                    in_flight[ref] = (batch, time.monotonic())
                 ready, _ = ray.wait(list(in_flight), num_returns=1)
                 for ref in ready:
-                    batch = in_flight.pop(ref)
+                    batch, sent = in_flight.pop(ref)
                     try:
                         results = ray.get(ref)
                     except Exception as e:  # the worker died, or Ray lost the task
                         if len(batch) > 1:
                             alone.extend(batch)  # find the culprit; the others run again
                             continue
-                        yield failed(batch[0], _why(e))
+                        job = batch[0]
+                        hung = time.monotonic() - sent >= overrun_after(job, self.overrun_grace)
+                        yield failed(job, overran(job) if hung else _why(e))
                         continue
                     for r in results:
                         total_seconds += r.seconds
