@@ -109,7 +109,7 @@ LIBRARIES: dict[str, tuple[Callable[[Path], None] | bytes, str | None]] = {
              "WHERE name = 'fn_0'"), "not closed"),
     "abstraction_deep_body.db": (
         _sql("UPDATE abstractions SET body = '" + "(lam " * 3000 + "$0" + ")" * 3000
-             + "' WHERE name = 'fn_0'"), "fn_0"),
+             + "' WHERE name = 'fn_0'"), "nests too deeply"),
     "abstraction_unknown_primitive.db": (
         _sql("UPDATE abstractions SET body = '(lam (teleport $0))' WHERE name = 'fn_0'"),
         "fn_0"),
@@ -175,7 +175,7 @@ EXPORT_FILES: dict[str, tuple[Callable[[dict], None] | str | bytes, str | None]]
                              "nests deeper than 64"),
     "top_level_list.json": ("[]", "not a hylo-library document"),
     "wrong_format.json": (_export(format="stitch"), "not a hylo-library document"),
-    "version_text.json": (_export(version="1"), "unsupported hylo-library version"),
+    "version_text.json": (_export(version="1"), "unsupported hylo-library version '1'"),
     "version_2.json": (_export(version=2), "unsupported hylo-library version 2"),
     "unknown_field.json": (_export(extra=1), "unknown field 'extra'"),
     "domain_number.json": (_export(domain=7), "field 'domain' must be a string"),
@@ -212,7 +212,7 @@ EXPORT_FILES: dict[str, tuple[Callable[[dict], None] | str | bytes, str | None]]
     "body_ill_typed.json": (_abstraction(0, body="(lam (+ $0 map))"), "ill-typed"),
     "body_type_claim_wrong.json": (_abstraction(0, type="int -> int"), "has type"),
     "body_deep.json": (_abstraction(0, body="(lam " * 3000 + "$0" + ")" * 3000),
-                       "abstraction 0"),
+                       "nests too deeply"),
     "body_forward_reference.json": (_abstraction(0, body="(lam (fn_1 $0))"), "abstraction 0"),
     "provenance_list.json": (_abstraction(0, provenance=[1]), "must be an object"),
     "abstraction_iteration_text.json": (_abstraction(0, iteration="0"), "must be an integer"),

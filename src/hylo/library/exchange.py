@@ -220,7 +220,7 @@ def _check_header(doc: Any) -> None:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ExchangeError(f"not a {FORMAT} document (no \"format\": \"{FORMAT}\" field)")
     if doc.get("version") != VERSION or isinstance(doc.get("version"), bool):
-        raise ExchangeError(f"unsupported {FORMAT} version {str(doc.get('version'))[:20]}; "
+        raise ExchangeError(f"unsupported {FORMAT} version {repr(doc.get('version'))[:20]}; "
                             f"this hylo reads version {VERSION}")
     unknown = sorted(set(doc) - FIELDS)
     if unknown:

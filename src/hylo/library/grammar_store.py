@@ -30,7 +30,9 @@ def check_program(dsl: DSL, text: str, where: str) -> tuple[Program, Type]:
         raise ValueError(f"{where}: program longer than {MAX_BODY_CHARS} characters")
     try:
         program = parse(text, dsl.invention_bodies())
-    except (ValueError, RecursionError) as error:
+    except RecursionError:
+        raise ValueError(f"{where}: program nests too deeply to read") from None
+    except ValueError as error:
         raise ValueError(f"{where}: {_line(error)}") from None
     if depth(program) > MAX_BODY_DEPTH:
         raise ValueError(f"{where}: program nests deeper than {MAX_BODY_DEPTH}")

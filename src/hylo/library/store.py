@@ -236,8 +236,9 @@ def check_grammar(weights: Any) -> str:
 
 def decode_grammar(text: Any, domain: str, iteration: int) -> dict[str, float]:
     what = f"a grammar row (domain {domain!r}, iteration {iteration})"
+    weights = decode_json(text, what)
     try:
-        return clean_grammar(decode_json(text, what))
+        return clean_grammar(weights)
     except StoreError as error:
         raise StoreError(f"{what} is damaged: {error}") from None
 
