@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from hylo.core.program import App, Lam, Prim, Program, show, walk
+from hylo.core.program import App, Lam, Prim, Program, show
 from hylo.library.modules import ModuleLibrary, specialisation_name
-from hylo.neural.names import is_neural, parse_name
+from hylo.neural.names import neural_names, parse_name
 
 
 @dataclass
@@ -40,22 +40,13 @@ def rename(program: Program, mapping: Mapping[str, str]) -> Program:
     return program
 
 
-def neural_in(program: Program) -> list[str]:
-    """Neural primitive names of `program`, first occurrence first."""
-    out: list[str] = []
-    for q in walk(program):
-        if isinstance(q, Prim) and is_neural(q.name) and q.name not in out:
-            out.append(q.name)
-    return out
-
-
 def consolidate(library: ModuleLibrary, program: Program, model: Any, task: str,
                 metrics: Mapping[str, Any], provenance: Mapping[str, Any]) -> Consolidated:
     """Save the modules of `model` (a `hylo.neural.hybrid.HybridModel` of `program`) that
     training changed; `provenance` is recorded with each (plus its parent, if any)."""
     mapping: dict[str, str] = {}
     out = Consolidated(show(program))
-    for text in neural_in(program):
+    for text in neural_names(program):
         slot = model.slots[text]
         if slot.frozen:
             continue

@@ -37,7 +37,7 @@ from torch import nn
 from hylo.core.program import App, Invented, Lam, Prim, Program, Var, spine, walk
 from hylo.core.types import TCon, Type, arguments, returns
 from hylo.neural import dist, kinds
-from hylo.neural.names import is_neural, parse_name
+from hylo.neural.names import is_neural, neural_names, parse_name
 
 Tensor = torch.Tensor
 MODES = ("soft", "hard", "sample")
@@ -319,18 +319,6 @@ class HybridModel(nn.Module):
 
 # ----------------------------------------------------------------------------- building
 Resolver = Callable[[str, int], tuple[str, dict[str, Any], bytes]]
-
-
-def neural_names(program: Program) -> list[str]:
-    seen: list[str] = []
-    for q in walk(program):
-        if isinstance(q, Prim) and is_neural(q.name) and q.name not in seen:
-            seen.append(q.name)
-        if isinstance(q, Invented):
-            for name in neural_names(q.body):
-                if name not in seen:
-                    seen.append(name)
-    return seen
 
 
 @dataclass

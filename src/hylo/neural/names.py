@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from hylo.core.program import Invented, Prim, Program, walk
 from hylo.core.types import INT, TCon, Type, arrow
 
 IMAGE = TCon("image")
@@ -79,3 +80,16 @@ def fresh_name(kind: str, tag: str | None = None) -> str:
     if kind not in KIND_TYPES:
         raise ValueError(f"unknown module kind {kind!r}")
     return f"nn:new:{kind}" + (f"#{tag}" if tag else "")
+
+
+def neural_names(program: Program) -> list[str]:
+    """The neural primitives of `program` (inside inventions too), first occurrence first."""
+    seen: list[str] = []
+    for q in walk(program):
+        if isinstance(q, Prim) and is_neural(q.name) and q.name not in seen:
+            seen.append(q.name)
+        if isinstance(q, Invented):
+            for name in neural_names(q.body):
+                if name not in seen:
+                    seen.append(name)
+    return seen

@@ -76,7 +76,8 @@ def quick_config(seed: int = 0) -> DigitsConfig:
     """A tiny configuration for tests: everything runs, nothing is trained for long."""
     tc = TrainConfig(steps=30, batch_size=16, seed=seed)
     return DigitsConfig(seed=seed, n_test=60,
-                        search=HybridConfig(max_size=7, max_trainable=2, finetune_top=1,
+                        search=HybridConfig(max_size=7, max_programs=300, max_nodes=20_000,
+                                            max_trainable=2, finetune_top=1,
                                             min_steps=4, final_steps=20, train=tc, seed=seed,
                                             fresh_specs={"classify": {"arch": "mlp",
                                                                       "hidden": 16}}),
