@@ -68,6 +68,9 @@ def learn_digits(
     json_path: Path | None = typer.Option(None, "--json", help="write the summary as JSON"),
     threads: int = typer.Option(1, help="torch threads"),
     quick: bool = typer.Option(False, "--quick", help="tiny smoke-test settings"),
+    iterations: int = typer.Option(1, "--iterations",
+                                   help="passes over the sequence (each a checkpointed "
+                                   "iteration; later passes start from the library so far)"),
 ) -> None:
     """Solve the digits sequence in order; later tasks reuse the modules earlier ones trained.
 
@@ -75,7 +78,7 @@ def learn_digits(
     _threads(threads)
     from hylo.learn.loop import LearnConfig, Reporter, learn
 
-    config = LearnConfig(domain="digits", suite="houdini", iterations=1, workers=0,
+    config = LearnConfig(domain="digits", suite="houdini", iterations=iterations, workers=0,
                          params={"budget": budget, "classify_budget": classify_budget,
                                  "seed": seed, "quick": quick})
     with _progress() as bar:

@@ -111,9 +111,10 @@ def _learner() -> Any:
 
 
 def load_domain() -> Domain:
-    from hylo.cli_digits import bench_digits  # typer and rich only; torch when it runs
+    from hylo.cli_digits import bench_digits, learn_digits  # typer, rich; torch when run
     from hylo.domains.digits.tasks import load_suite
 
     return Domain(name=NAME, dsl=dsl(), suites={"houdini": load_suite},
                   soft_semantics=_LazyTable(), search_defaults={"hybrid": {"prune": PRUNE}},
-                  commands={"bench digits": bench_digits}, learner=_learner())
+                  commands={"bench digits": bench_digits, "learn digits": learn_digits},
+                  learner=_learner())
