@@ -22,7 +22,7 @@ def test_learn_then_bench_end_to_end(tmp_path):
     lib = tmp_path / "lib.db"
     out = tmp_path / "learn.json"
     learn_digits(library=lib, budget=12, classify_budget=60, seed=0, json_path=out, threads=1,
-                 quick=True)
+                 quick=True, iterations=1)
     summary = json.loads(out.read_text())
     assert [r["name"] for r in summary["tasks"]] == ["classify", "sum", "count", "sorted", "max"]
     with open_store(lib) as store:
