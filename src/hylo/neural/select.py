@@ -47,7 +47,7 @@ class HybridConfig:
     max_size: int = 8
     max_programs: int = 4000
     max_nodes: int = 60_000  # the enumerator's node budget (see `hylo.neural.candidates`)
-    max_trainable: int = 12  # trainable candidates entering successive halving (smallest first)
+    max_trainable: int = 12  # trainable candidates entering successive halving (first by DL)
     finetune_top: int = 2  # the best frozen library candidates also tried fine-tuned
     eta: int = 3
     min_steps: int = 16
