@@ -39,8 +39,8 @@ class Domain:
       `{"searcher": {"name": "enumerative", "params": {}}, "timeout": 20.0}`.
     - `commands`: extra CLI commands, name -> typer command function, mounted under
       `hylo bench`/`hylo learn` by name (see `hylo.cli`).
-    - `learner`: the domain's learning loop hooks (see `hylo.learn`), None: the default
-      wake-sleep loop over `suites`.
+    - `learner`: the domain's wake phase for the one learning loop (a
+      `hylo.learn.hooks.WakeHooks`), None: the default wake-sleep loop over `suites`.
     """
 
     name: str

@@ -65,7 +65,8 @@ class DigitsConfig:
     def as_dict(self) -> dict[str, Any]:
         s = self.search
         return {"seed": self.seed, "val_fraction": self.val_fraction, "n_test": self.n_test,
-                "search": {"max_size": s.max_size, "max_trainable": s.max_trainable,
+                "search": {"max_size": s.max_size, "max_programs": s.max_programs,
+                           "max_nodes": s.max_nodes, "max_trainable": s.max_trainable,
                            "finetune_top": s.finetune_top, "eta": s.eta,
                            "min_steps": s.min_steps, "final_steps": s.final_steps,
                            "train": s.train.as_dict()},
