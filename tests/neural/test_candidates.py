@@ -98,3 +98,33 @@ def test_unbound_neural_primitives_raise_and_bound_ones_run():
     assert run_program(program, bound, ([1, 2, 3],)) == 12
     with pytest.raises(ValueError):
         with_neural(digits_dsl(), {"sum2": t})
+
+
+def _parts(p):
+    """Every lambda and every maximal application (head with all its arguments) of `p`."""
+    from hylo.core.program import App, Lam, spine
+
+    yield p
+    if isinstance(p, App):
+        head, args = spine(p)
+        for q in (head, *args):
+            yield from _parts(q)
+    elif isinstance(p, Lam):
+        yield from _parts(p.body)
+
+
+def test_no_candidate_holds_a_constant_subexpression_or_a_constant_function():
+    from hylo.core.program import App, Lam, Prim, free_indices, spine
+
+    prims = _grammar().dsl.primitives
+    for request_text in ("list(image) -> int", "list(image) -> bool"):
+        for c in _found(request_text, max_nodes=30_000):
+            for q in _parts(c.program):
+                if isinstance(q, Lam):
+                    assert 0 in free_indices(q.body), show(c.program)
+                    assert q.body != parse("$0"), show(c.program)
+                if isinstance(q, App):
+                    head, args = spine(q)
+                    # saturated ones: eta reduction leaves `(count f)` with a closed `f`
+                    if isinstance(head, Prim) and len(args) == prims[head.name].arity:
+                        assert any(free_indices(a) for a in args), show(c.program)
