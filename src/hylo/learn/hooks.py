@@ -5,6 +5,11 @@ searcher, sleep, test). A domain whose tasks are solved differently (the digits 
 hybrid programs trained in curriculum order, modules consolidated after each task) gives its
 `Domain.learner` a `WakeHooks`: the loop keeps the run, the iteration numbering, resume and the
 checkpoint, and calls `wake` for the iteration's work.
+
+Unlike the default wake, a learner may write as it goes (the digits one saves each task's
+modules at once, since the next task must find them): an iteration killed half-way is redone on
+resume from the library as it then is, so its first tasks may find modules the killed attempt
+saved. The iteration's metrics are written only at its checkpoint.
 """
 
 from __future__ import annotations
