@@ -43,6 +43,9 @@ def make_learn_command(domain_name: str) -> Callable[..., None]:
             None, "--executor", help="inline, pool or ray (default: pool, inline for 0 workers)."
         ),
         address: str | None = typer.Option(None, "--address", help="ray: the cluster's address."),
+        searcher: str | None = typer.Option(
+            None, "--searcher", help="Searcher name or JSON spec (default: the domain's)."
+        ),
         library: Path = typer.Option(Path("hylo.db"), "--library", help="Library file."),
         suite: str | None = typer.Option(
             None, "--suite", help="Suite to learn on (default: the domain's only or first)."
@@ -65,7 +68,7 @@ def make_learn_command(domain_name: str) -> Callable[..., None]:
     ) -> None:
         _learn(domain_name, suite, library, dict(
             iterations=iterations, workers=workers, executor=executor, address=address,
-            test_timeout=timeout,
+            searcher=_searcher_spec(searcher), test_timeout=timeout,
             probe_timeout=probe_timeout, train_timeouts=_timeouts(train_timeouts),
             resolve_timeout=resolve_timeout, keep=keep, search_keep=keep,
             train_limit=train_limit, test_limit=test_limit,
@@ -76,6 +79,20 @@ def make_learn_command(domain_name: str) -> Callable[..., None]:
         "run)."
     )
     return learn_domain
+
+
+def _searcher_spec(text: str | None) -> dict | None:
+    """A checked searcher spec (name or JSON) for the learn config, None for the default."""
+    if text is None:
+        return None
+    from hylo.search.registry import SpecError, parse_spec, searcher_class
+
+    try:
+        spec = parse_spec(text)
+        searcher_class(spec["name"])
+    except SpecError as e:
+        _fail(e)
+    return spec
 
 
 def _fail(message: object) -> NoReturn:

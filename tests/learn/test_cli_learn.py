@@ -58,3 +58,19 @@ def test_learn_report_export_import(tmp_path):
     assert r.exit_code == 2
     r = runner.invoke(app, ["learn", "--train-timeouts", "x", "--library", str(db)])
     assert r.exit_code == 2
+
+
+def test_learn_takes_a_searcher_spec(tmp_path):
+    db = tmp_path / "lib.db"
+    bad = runner.invoke(app, ["learn", "--library", str(db), "--searcher", "no-such-searcher"])
+    assert bad.exit_code == 2
+    assert "unknown searcher" in bad.output and "Traceback" not in bad.output
+    spec = '{"name": "enumerative", "params": {"max_lambda_depth": 1}}'
+    r = runner.invoke(app, ["learn", "--iterations", "1", "--workers", "0", "--library", str(db),
+                            "--train-limit", "2", "--test-limit", "1", "--timeout", "0.3",
+                            "--train-timeouts", "0.3", "--searcher", spec])
+    assert r.exit_code == 0, r.output
+    with open_store(db) as store:
+        (run,) = store.runs()
+        assert run.config["searcher"] == {"name": "enumerative",
+                                          "params": {"max_lambda_depth": 1}}

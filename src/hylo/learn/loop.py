@@ -63,6 +63,7 @@ class LearnConfig:
     workers: int = 2
     executor: str | None = None  # inline, pool or ray (None: pool; inline when workers is 0)
     address: str | None = None  # the Ray cluster's, for executor "ray"
+    searcher: dict | None = None  # a searcher spec (None: the domain's default)
     test_timeout: float = 20.0
     probe_timeout: float | None = None  # test timeout between first and last (None: same)
     train_timeouts: tuple[float, ...] = (5.0, 10.0)
@@ -201,7 +202,8 @@ def _open_run(store: Store, config: LearnConfig, dsl: Any, reporter: Reporter) -
         stored = LearnConfig.from_json(run.config)
         # The run keeps its own settings (its figures stay comparable); only the machine-
         # dependent worker count and the length of the run may change on resume.
-        config = replace(stored, workers=config.workers,
+        config = replace(stored, workers=config.workers, executor=config.executor,
+                         address=config.address,
                          iterations=max(config.iterations, stored.iterations))
         start = int(run.config.get("start_iteration", 0))
         last = store.last_iteration(run.id)
@@ -385,12 +387,15 @@ def _search(tasks: list[Task], grammar: Grammar, config: LearnConfig, keep: int,
     from hylo.search.executor import SearchConfig, shared_executor, solve_tasks
     from hylo.search.registry import parse_spec, searcher_class
 
-    # The domain's searcher, given the loop's settings where it takes them (`keep` for the
-    # frontiers); the spec travels to the workers with the grammar.
-    spec = parse_spec(get_domain(config.domain).default_searcher())
+    # The run's (or the domain's) searcher, given the loop's settings where it takes them:
+    # `keep` is the loop's (the frontiers need it), the lambda depth a default the spec may set.
+    # The spec travels to the workers with the grammar.
+    spec = parse_spec(config.searcher or get_domain(config.domain).default_searcher())
     takes = searcher_class(spec["name"]).params
-    ours = {"keep": keep, "max_lambda_depth": config.max_lambda_depth}
-    spec["params"].update({k: v for k, v in ours.items() if k in takes})
+    if "keep" in takes:
+        spec["params"]["keep"] = keep
+    if "max_lambda_depth" in takes:
+        spec["params"].setdefault("max_lambda_depth", config.max_lambda_depth)
     sc = SearchConfig.from_grammar(config.domain, grammar, spec)
     name = config.executor or ("pool" if config.workers > 0 else "inline")
     # shared: a Ray session starts once per learning run, not once per search
