@@ -15,7 +15,7 @@ import json
 import statistics
 import sys
 
-from hylo.library.store import open_store
+from hylo.library import open_store
 from hylo.report.html import collect, speedup
 
 

@@ -25,7 +25,8 @@ CHILD = textwrap.dedent("""
     import sys
     from hylo.learn.loop import LearnConfig, learn
     config = LearnConfig(
-        iterations=3, workers=0, train_names=TRAIN, test_names=TEST, keep=2, search_keep=2,
+        domain="lists", suite="lists", iterations=3, workers=0, train_names=TRAIN,
+        test_names=TEST, keep=2, search_keep=2,
         train_timeouts=(3.0,), resolve_timeout=1.0, test_timeout=2.0, probe_timeout=2.0)
     learn(sys.argv[1], config)
 """)
@@ -137,7 +138,8 @@ def test_a_new_run_continues_the_numbering(killed_and_resumed, tmp_path):
 
     db = tmp_path / "copy.db"
     shutil.copy(killed_and_resumed["db"], db)
-    config = LearnConfig(iterations=1, workers=0, train_names=TRAIN, test_limit=0, keep=2,
+    config = LearnConfig("lists", "lists", iterations=1, workers=0, train_names=TRAIN,
+                         test_limit=0, keep=2,
                          search_keep=2, train_timeouts=(0.3,), resolve_timeout=0.2,
                          test_timeout=0.2, probe_timeout=0.2)
     out = learn(db, config)
@@ -170,7 +172,8 @@ def test_learning_continues_on_an_imported_library(killed_and_resumed, tmp_path)
     import_file(db, tmp_path / "lib.json")
     with open_store(db) as store:
         imported = {a.name for a in store.abstractions()}
-    config = LearnConfig(iterations=1, workers=0, train_names=TRAIN, test_limit=0, keep=2,
+    config = LearnConfig("lists", "lists", iterations=1, workers=0, train_names=TRAIN,
+                         test_limit=0, keep=2,
                          search_keep=2, train_timeouts=(0.3,), resolve_timeout=0.2,
                          test_timeout=0.2)
     assert learn(db, config)["finished"]

@@ -57,8 +57,8 @@ RUN_KIND = "learn"
 class LearnConfig:
     """Everything a learning run depends on; stored with the run and reused on resume."""
 
-    domain: str = "lists"
-    suite: str = "lists"
+    domain: str  # a registered domain's name (the engine has no default domain)
+    suite: str  # one of that domain's suites
     iterations: int = 10
     workers: int = 2
     executor: str | None = None  # inline, pool or ray (None: pool; inline when workers is 0)
@@ -129,7 +129,7 @@ class _State:
 
 def learn(
     library: str | Path | Store | None,
-    config: LearnConfig = LearnConfig(),
+    config: LearnConfig,
     reporter: Reporter | None = None,
     stop_after: int | None = None,
 ) -> dict:

@@ -67,7 +67,7 @@ def snapshot(store: Store) -> dict[str, object]:
         "attempts": store.attempts(),
         "primitives": store.primitives(),
         "abstractions": store.abstractions(),
-        "grammar": store.grammar("lists"),
+        "grammar": store.grammar("dom-a"),
         "iterations": store.iterations(),
         "modules": store.modules(),
         "meta": store.get_meta("key"),
@@ -77,12 +77,12 @@ def snapshot(store: Store) -> dict[str, object]:
 def fill(store: Store, tag: str) -> int:
     """Write one of every kind of record; returns the run id. Names are made unique by `tag`."""
     run = store.start_run("wake", {"tag": tag})
-    store.put_task(f"task-{tag}", "lists", "list(int) -> list(int)", [[[1], [1]]])
+    store.put_task(f"task-{tag}", "dom-a", "list(int) -> list(int)", [[[1], [1]]])
     store.add_solution(run, f"task-{tag}", "(lam $0)", 1.0, 0.5, 3, iteration=0)
     store.add_attempt(run, f"task-{tag}", False, 0.5, 3, error="timeout", iteration=0)
-    store.put_primitive(f"prim-{tag}", "int -> int", "lists")
-    store.add_abstraction("lists", f"fn-{tag}", "(lam (+ $0 1))", "int -> int", 0, {"tag": tag})
-    store.set_grammar("lists", 0, {f"prim-{tag}": -1.0})
+    store.put_primitive(f"prim-{tag}", "int -> int", "dom-a")
+    store.add_abstraction("dom-a", f"fn-{tag}", "(lam (+ $0 1))", "int -> int", 0, {"tag": tag})
+    store.set_grammar("dom-a", 0, {f"prim-{tag}": -1.0})
     store.finish_iteration(run, 0, {"solved": 1})
     store.put_module(f"nn-{tag}", "mlp", {"hidden": 8}, b"\x00\x01", {}, {"tag": tag})
     store.set_meta("key", tag)
@@ -163,19 +163,19 @@ def check_runs_misuse(make_store: StoreFactory) -> None:
 def check_tasks_upsert(make_store: StoreFactory) -> None:
     with make_store() as store:
         assert store.tasks() == []
-        store.put_task("reverse", "lists", "list(int) -> list(int)", [[[1, 2], [2, 1]]])
+        store.put_task("reverse", "dom-a", "list(int) -> list(int)", [[[1, 2], [2, 1]]])
         store.put_task("upper", "strings", "str -> str", [["a", "A"]])
         store.put_task("reverse", "strings", "str -> str", [["ab", "ba"]])
-        store.put_task("sort", "lists", "list(int) -> list(int)", [])
+        store.put_task("sort", "dom-a", "list(int) -> list(int)", [])
         assert [(t.domain, t.name) for t in store.tasks()] == [
-            ("lists", "reverse"),
+            ("dom-a", "reverse"),
             ("strings", "upper"),
             ("strings", "reverse"),
-            ("lists", "sort"),
+            ("dom-a", "sort"),
         ]
         # Upsert by (domain, name): replaces the request and examples, keeps the position.
-        store.put_task("reverse", "lists", "list(t0) -> list(t0)", [[[3], [3]], [[], []]])
-        tasks = store.tasks("lists")
+        store.put_task("reverse", "dom-a", "list(t0) -> list(t0)", [[[3], [3]], [[], []]])
+        tasks = store.tasks("dom-a")
         assert [t.name for t in tasks] == ["reverse", "sort"]
         assert tasks[0].request == "list(t0) -> list(t0)"
         assert tasks[0].examples == [[[3], [3]], [[], []]]
@@ -208,7 +208,7 @@ def check_solutions(make_store: StoreFactory) -> None:
         ids = [
             store.add_solution(run_a, "t1", "(lam $0)", 2.5, 0.25, 10, iteration=0),
             store.add_solution(
-                run_a, "t2", "(lam (+ $0 1))", 4.0, 1.0, 99, iteration=1, domain="lists"
+                run_a, "t2", "(lam (+ $0 1))", 4.0, 1.0, 99, iteration=1, domain="dom-a"
             ),
             store.add_solution(run_b, "t1", "(lam (car $0))", 3.0, 0.5, 7),
         ]
@@ -219,7 +219,7 @@ def check_solutions(make_store: StoreFactory) -> None:
         assert (first.run_id, first.task, first.program) == (run_a, "t1", "(lam $0)")
         assert (first.description_length, first.seconds, first.candidates) == (2.5, 0.25, 10)
         assert first.iteration == 0 and first.domain == ""
-        assert solutions[1].domain == "lists"
+        assert solutions[1].domain == "dom-a"
         assert solutions[2].iteration is None
         assert isinstance(first.created_at, float)
 
@@ -306,14 +306,14 @@ def check_attempts(make_store: StoreFactory) -> None:
 def check_primitives_upsert(make_store: StoreFactory) -> None:
     with make_store() as store:
         assert store.primitives() == []
-        store.put_primitive("map", "(t0 -> t1) -> list(t0) -> list(t1)", "lists")
-        store.put_primitive("+", "int -> int -> int", "lists")
+        store.put_primitive("map", "(t0 -> t1) -> list(t0) -> list(t1)", "dom-a")
+        store.put_primitive("+", "int -> int -> int", "dom-a")
         store.put_primitive("upper", "str -> str", "strings")
         store.put_primitive("+", "str -> str -> str", "strings")
-        store.put_primitive("+", "int -> int -> int -> int", "lists")  # replaces, keeps place
+        store.put_primitive("+", "int -> int -> int -> int", "dom-a")  # replaces, keeps place
         assert [(p.domain, p.name, p.type) for p in store.primitives()] == [
-            ("lists", "map", "(t0 -> t1) -> list(t0) -> list(t1)"),
-            ("lists", "+", "int -> int -> int -> int"),
+            ("dom-a", "map", "(t0 -> t1) -> list(t0) -> list(t1)"),
+            ("dom-a", "+", "int -> int -> int -> int"),
             ("strings", "upper", "str -> str"),
             ("strings", "+", "str -> str -> str"),
         ]
@@ -325,10 +325,10 @@ def check_primitives_upsert(make_store: StoreFactory) -> None:
 def check_abstractions(make_store: StoreFactory) -> None:
     with make_store() as store:
         assert store.abstractions() == []
-        store.add_abstraction("lists", "fn_2", "(lam (fn_0 $0))", "int -> int", 2, {"from": ["t1"]})
-        store.add_abstraction("lists", "fn_0", "(lam (+ $0 1))", "int -> int", 0, {"utility": 3.5})
-        store.add_abstraction("lists", "fn_1", "(lam (* $0 2))", "int -> int", 1, {})
-        store.add_abstraction("lists", "fn_0b", "(lam (- $0 1))", "int -> int", 0, {})
+        store.add_abstraction("dom-a", "fn_2", "(lam (fn_0 $0))", "int -> int", 2, {"from": ["t1"]})
+        store.add_abstraction("dom-a", "fn_0", "(lam (+ $0 1))", "int -> int", 0, {"utility": 3.5})
+        store.add_abstraction("dom-a", "fn_1", "(lam (* $0 2))", "int -> int", 1, {})
+        store.add_abstraction("dom-a", "fn_0b", "(lam (- $0 1))", "int -> int", 0, {})
         assert [a.name for a in store.abstractions()] == ["fn_0", "fn_0b", "fn_1", "fn_2"]
         assert [a.name for a in store.abstractions(up_to_iteration=1)] == [
             "fn_0",
@@ -339,27 +339,27 @@ def check_abstractions(make_store: StoreFactory) -> None:
         assert store.abstractions(up_to_iteration=-1) == []
         fn_0 = store.abstractions()[0]
         assert (fn_0.body, fn_0.type, fn_0.iteration) == ("(lam (+ $0 1))", "int -> int", 0)
-        assert fn_0.provenance == {"utility": 3.5} and fn_0.domain == "lists"
+        assert fn_0.provenance == {"utility": 3.5} and fn_0.domain == "dom-a"
         assert store.abstractions()[-1].provenance == {"from": ["t1"]}
 
         before = store.abstractions()
         with raises(StoreError, "fn_1"):
-            store.add_abstraction("lists", "fn_1", "(lam $0)", "t0 -> t0", 5, {})
+            store.add_abstraction("dom-a", "fn_1", "(lam $0)", "t0 -> t0", 5, {})
         assert store.abstractions() == before
 
 
 @_check
 def check_abstractions_by_domain(make_store: StoreFactory) -> None:
     with make_store() as store:
-        store.add_abstraction("lists", "fn_0", "(lam (+ $0 1))", "int -> int", 0, {})
+        store.add_abstraction("dom-a", "fn_0", "(lam (+ $0 1))", "int -> int", 0, {})
         store.add_abstraction("strings", "fn_0", "(lam (upper $0))", "str -> str", 0, {})
         store.add_abstraction("strings", "fn_1", "(lam (fn_0 $0))", "str -> str", 1, {})
         assert [(a.domain, a.name) for a in store.abstractions()] == [
-            ("lists", "fn_0"),
+            ("dom-a", "fn_0"),
             ("strings", "fn_0"),
             ("strings", "fn_1"),
         ]
-        assert [a.body for a in store.abstractions(domain="lists")] == ["(lam (+ $0 1))"]
+        assert [a.body for a in store.abstractions(domain="dom-a")] == ["(lam (+ $0 1))"]
         assert [a.name for a in store.abstractions(0, domain="strings")] == ["fn_0"]
         assert store.abstractions(domain="grids") == []
         with raises(StoreError, "strings"):
@@ -370,36 +370,36 @@ def check_abstractions_by_domain(make_store: StoreFactory) -> None:
 @_check
 def check_grammar(make_store: StoreFactory) -> None:
     with make_store() as store:
-        assert store.grammar("lists") is None
-        assert store.grammar("lists", 0) is None
-        store.set_grammar("lists", 2, {"map": -1.5, "fn_0": -0.25})
-        store.set_grammar("lists", 0, {"map": -2, "+": -math.inf})
-        assert store.grammar("lists") == {"map": -1.5, "fn_0": -0.25}  # the highest iteration
-        zero = store.grammar("lists", 0)
+        assert store.grammar("dom-a") is None
+        assert store.grammar("dom-a", 0) is None
+        store.set_grammar("dom-a", 2, {"map": -1.5, "fn_0": -0.25})
+        store.set_grammar("dom-a", 0, {"map": -2, "+": -math.inf})
+        assert store.grammar("dom-a") == {"map": -1.5, "fn_0": -0.25}  # the highest iteration
+        zero = store.grammar("dom-a", 0)
         assert zero == {"map": -2.0, "+": -math.inf}
         assert zero is not None and all(isinstance(w, float) for w in zero.values())
-        assert store.grammar("lists", 1) is None
-        store.set_grammar("lists", 2, {"car": -0.5})  # replaces that iteration's weights
-        assert store.grammar("lists", 2) == {"car": -0.5}
-        assert store.grammar("lists") == {"car": -0.5}
+        assert store.grammar("dom-a", 1) is None
+        store.set_grammar("dom-a", 2, {"car": -0.5})  # replaces that iteration's weights
+        assert store.grammar("dom-a", 2) == {"car": -0.5}
+        assert store.grammar("dom-a") == {"car": -0.5}
         with raises(StoreError):
-            store.set_grammar("lists", 3, {"map": "heavy"})  # type: ignore[dict-item]
+            store.set_grammar("dom-a", 3, {"map": "heavy"})  # type: ignore[dict-item]
         with raises(StoreError):
-            store.set_grammar("lists", 3, {"map": math.nan})
-        assert store.grammar("lists", 3) is None
+            store.set_grammar("dom-a", 3, {"map": math.nan})
+        assert store.grammar("dom-a", 3) is None
 
 
 @_check
 def check_grammar_by_domain(make_store: StoreFactory) -> None:
     with make_store() as store:
-        store.set_grammar("lists", 0, {"map": -1.0})
+        store.set_grammar("dom-a", 0, {"map": -1.0})
         store.set_grammar("strings", 0, {"upper": -2.0})
         store.set_grammar("strings", 5, {"upper": -3.0})
-        assert store.grammar("lists") == {"map": -1.0}  # not the other domain's iteration 5
-        assert store.grammar("lists", 0) == {"map": -1.0}
+        assert store.grammar("dom-a") == {"map": -1.0}  # not the other domain's iteration 5
+        assert store.grammar("dom-a", 0) == {"map": -1.0}
         assert store.grammar("strings", 0) == {"upper": -2.0}
         assert store.grammar("strings") == {"upper": -3.0}
-        assert store.grammar("lists", 5) is None and store.grammar("grids") is None
+        assert store.grammar("dom-a", 5) is None and store.grammar("grids") is None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -557,9 +557,9 @@ def check_transaction_rolls_back(make_store: StoreFactory) -> None:
             with store.transaction():
                 run = fill(store, "inside")
                 store.finish_run(run, {"done": True})
-                store.put_task("task-before", "lists", "changed", [])  # an upsert, undone too
+                store.put_task("task-before", "dom-a", "changed", [])  # an upsert, undone too
                 store.put_module("nn-before", "mlp", {}, b"v2", {}, {})
-                store.set_grammar("lists", 0, {"changed": 0.0})
+                store.set_grammar("dom-a", 0, {"changed": 0.0})
                 raise _Boom
         assert snapshot(store) == before
         # The store stays usable, and versions continue from what was committed.
@@ -603,9 +603,9 @@ def check_failed_write_inside_transaction(make_store: StoreFactory) -> None:
     with make_store() as store:
         with store.transaction():
             run = store.start_run("wake", {})
-            store.add_abstraction("lists", "fn_0", "(lam $0)", "t0 -> t0", 0, {})
+            store.add_abstraction("dom-a", "fn_0", "(lam $0)", "t0 -> t0", 0, {})
             with raises(StoreError):
-                store.add_abstraction("lists", "fn_0", "(lam $0)", "t0 -> t0", 1, {})
+                store.add_abstraction("dom-a", "fn_0", "(lam $0)", "t0 -> t0", 1, {})
             with raises(StoreError):
                 store.add_solution(run + 1, "t", "(lam $0)", 1.0, 0.1, 1)
             store.add_solution(run, "t", "(lam $0)", 1.0, 0.1, 1)

@@ -120,13 +120,13 @@ class _NonTerminal:
         intern_get = intern.get
         struct = en.struct
         struct_append = struct.append
+        # The deadline and node budget are checked right after nodes were made (each batch),
+        # never in the loops that find nothing: there the checks cost more than they save.
         for j, (pcost, head, maker, children, open_vars) in enumerate(self.prods):
             rem = cost - pcost
             k = len(children)
             if rem < k:
                 break  # productions are sorted by pcost + k
-            if len(struct) > en.next_check:
-                en.check_stop()
             if k and not isinstance(children[0], _NonTerminal):
                 children = tuple(en.nonterminal(t, self.env) for t in children)
                 self.prods[j] = (pcost, head, maker, children, open_vars)
@@ -154,6 +154,8 @@ class _NonTerminal:
                         intern[key] = nid
                         struct_append(key)
                     out_append(nid)
+                if len(struct) > en.next_check:
+                    en.check_stop()
                 continue
             a = children[0]
             a.get(rem - k + 1)
@@ -162,8 +164,6 @@ class _NonTerminal:
                 b = children[1]
                 b_buckets = b.buckets
                 for ca in costs_a:
-                    if len(struct) > en.next_check:
-                        en.check_stop()
                     r = rem - ca
                     if r > b.upto:
                         b.get(r)
@@ -183,6 +183,8 @@ class _NonTerminal:
                                 intern[key] = nid
                                 struct_append(key)
                             out_append(nid)
+                    if len(struct) > en.next_check:
+                        en.check_stop()
                 continue
             if k == 3:
                 b, c = children[1], children[2]
@@ -210,6 +212,8 @@ class _NonTerminal:
         en = self.en
         intern = en.intern
         new_node = en.new_node
+        if len(en.struct) > en.next_check:
+            en.check_stop()
         if not open_vars:
             for ch in combos:
                 key = (head, *ch)
@@ -228,6 +232,8 @@ class _NonTerminal:
                 continue
             seen.add(nid)
             out.append(nid)
+        if len(en.struct) > en.next_check:
+            en.check_stop()
 
 
 class _ArrowNonTerminal(_NonTerminal):

@@ -156,31 +156,43 @@ class EnumerativeSearcher(Searcher):
         while i < n:
             first = i
             try:
-                for i in range(first, n):  # i: where an interrupt landed
-                    if counter[EXPIRED]:
-                        return i
-                    nid = chunk[i]
-                    try:
+                if exact:  # the hot loop, specialised: `!=` on every example
+                    for i in range(first, n):  # i: where an interrupt landed
+                        if counter[EXPIRED]:
+                            return i
+                        nid = chunk[i]
                         # Memoised value on the first example: one primitive call per program.
                         v = value0(nid)
-                        if v is FAILED or (v != out0 if exact else not equal(v, out0)):
+                        if v is FAILED or v != out0:
                             continue
                         fn = closure(nid)
                         start_cheap()
-                        if exact:
+                        try:
                             for env, out in rest:
                                 if fn(env) != out:
                                     break
                             else:
                                 if checker.fits(en.program(nid), task):
                                     found.append((nid, cost))
+                        except Exception:  # raised, or ran out of its limits: no solution
+                            pass
+                    return n
+                for i in range(first, n):
+                    if counter[EXPIRED]:
+                        return i
+                    nid = chunk[i]
+                    try:
+                        v = value0(nid)
+                        if v is FAILED or not equal(v, out0):
+                            continue
+                        fn = closure(nid)
+                        start_cheap()
+                        for env, out in rest:
+                            if not equal(fn(env), out):
+                                break
                         else:
-                            for env, out in rest:
-                                if not equal(fn(env), out):
-                                    break
-                            else:
-                                if checker.fits(en.program(nid), task):
-                                    found.append((nid, cost))
+                            if checker.fits(en.program(nid), task):
+                                found.append((nid, cost))
                     except Exception:  # raised, or ran out of its limits: not a solution
                         pass
                 return n
