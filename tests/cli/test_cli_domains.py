@@ -116,7 +116,9 @@ def test_ctrl_c_during_bench_leaves_the_run_interrupted(tmp_path: Path) -> None:
     f = tmp_path / "slow.json"
     f.write_text(json.dumps(slow))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hylo.cli", "bench", str(f), "--workers", "1", "--timeout", "30",
+        # faulthandler: a hang is shown as every thread's stack (SIGABRT below)
+        [sys.executable, "-X", "faulthandler", "-m", "hylo.cli", "bench", str(f), "--workers",
+         "1", "--timeout", "30",
          "--library", str(db)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
@@ -133,7 +135,14 @@ def test_ctrl_c_during_bench_leaves_the_run_interrupted(tmp_path: Path) -> None:
     time.sleep(1.0)
     t0 = time.monotonic()
     proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=30)
+    try:
+        out, _ = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:  # show where it hung instead of only that it did
+        proc.send_signal(signal.SIGABRT)
+        time.sleep(1.0)
+        proc.kill()
+        out, _ = proc.communicate()
+        raise AssertionError(f"Ctrl-C did not stop the bench within 30 s; output:\n{out}") from None
     assert time.monotonic() - t0 < 15, "Ctrl-C must stop the bench promptly"
     assert proc.returncode == 130, out
     assert "Traceback" not in out and "interrupted" in out

@@ -382,7 +382,9 @@ def test_programs_without_lambdas_are_cut_off_by_the_time_limit(text: str) -> No
         with pytest.raises(EvalFailure) as info:
             run(parse(text), DSL, ([1, 2],), limits)
         assert info.value.kind == "limit", info.value
-        assert time.perf_counter() - t0 < 0.6, run.__name__
+        # Cut off, not run to the end (tens of seconds before the watchdog): the bound leaves
+        # room for a loaded machine and for freeing what the program built before the cut.
+        assert time.perf_counter() - t0 < 2.5, run.__name__
 
 
 def test_primitive_calls_count_as_steps() -> None:
