@@ -108,6 +108,13 @@ def test_solve_with_a_given_program(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "cannot parse" in bad.output
 
 
+def _sigint_as_in_a_terminal() -> None:
+    """The child gets SIGINT's default action, as a terminal's foreground job has: a parent
+    that ignores SIGINT (a background job, as CI may run) passes SIG_IGN on, and Python keeps
+    an inherited SIG_IGN, so Ctrl-C would never reach the code under test."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_during_bench_leaves_the_run_interrupted(tmp_path: Path) -> None:
     db = tmp_path / "lib.db"
     slow = [{"name": f"hard-{k}", "type": {"input": "list-of-int", "output": "int"},
@@ -121,6 +128,7 @@ def test_ctrl_c_during_bench_leaves_the_run_interrupted(tmp_path: Path) -> None:
          "1", "--timeout", "30",
          "--library", str(db)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        preexec_fn=_sigint_as_in_a_terminal,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # wait until the run is recorded as running

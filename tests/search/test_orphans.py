@@ -65,10 +65,17 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _sigint_as_in_a_terminal() -> None:
+    """The child gets SIGINT's default action, as a terminal's foreground job has: a parent
+    that ignores SIGINT (a background job, as CI may run) passes SIG_IGN on, and Python keeps
+    an inherited SIG_IGN, so Ctrl-C would never reach the code under test."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(mode: str) -> tuple[subprocess.Popen, list[int]]:
     proc = subprocess.Popen(
         [sys.executable, "-c", SCRIPT, mode], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, start_new_session=True,
+        text=True, start_new_session=True, preexec_fn=_sigint_as_in_a_terminal,
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()
