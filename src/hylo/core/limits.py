@@ -76,9 +76,12 @@ class Overrun(StepLimit):
 # the watchdog; evaluation is single-threaded per process, so plain list items suffice.
 # EXPIRES is an absolute `perf_counter` time (a search's deadline) after which the watchdog
 # stops the current evaluation and sets EXPIRED, which a search loop reads between candidates.
-STEPS, NEXT, MAX_STEPS, DEADLINE, SECONDS, GEN, KILLED, THREAD, ARMED, EXPIRES, EXPIRED = range(11)
+# EPOCH counts armings; EXPIRED holds the epoch whose EXPIRES passed (0: none), so a late
+# watchdog round can never expire the search armed after the one it looked at.
+(STEPS, NEXT, MAX_STEPS, DEADLINE, SECONDS, GEN, KILLED, THREAD, ARMED, EXPIRES, EXPIRED,
+ EPOCH) = range(12)
 COUNTER: list = [0, CHECK_EVERY, DEFAULT_LIMITS.max_steps, 0.0, DEFAULT_LIMITS.max_seconds,
-                 0, -1, 0, False, math.inf, False]
+                 0, -1, 0, False, math.inf, 0, 0]
 
 
 def arm(seconds: float, expires: float = math.inf) -> bool:
@@ -93,9 +96,10 @@ def arm(seconds: float, expires: float = math.inf) -> bool:
         c[THREAD] = ident
         _CLOCK[0] = _cpu_clock(ident)
     c[GEN] += 1
-    if not was:
+    if not was:  # order matters: a watchdog that sees the new epoch sees the new EXPIRES
         c[EXPIRES] = expires
-        c[EXPIRED] = False
+        c[EPOCH] += 1
+        c[EXPIRED] = 0
     c[ARMED] = True
     if not _WATCHDOG:
         _start_watchdog()
@@ -155,9 +159,12 @@ def _watch() -> None:
         now = time.perf_counter()
         if gen != seen:  # a new evaluation: its clock starts now (it started at most a poll ago)
             seen, since, stage = gen, now, 0
+        epoch = c[EPOCH]
         expires = c[EXPIRES]
+        if c[EPOCH] != epoch:
+            continue  # a search was armed meanwhile: look again at the next poll
         if now > expires:
-            c[EXPIRED] = True  # the search is out of time: stop this evaluation too
+            c[EXPIRED] = epoch  # that search is out of time: stop this evaluation too
         if now < min(since + seconds, max(expires, since)):
             continue
         if stage == 0:

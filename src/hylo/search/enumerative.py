@@ -10,7 +10,7 @@ from hylo.core import evaluate
 from hylo.core.domain import Domain
 from hylo.core.evaluate import input_env
 from hylo.core.grammar import QUANTUM, Grammar
-from hylo.core.limits import COUNTER, EXPIRED, StepLimit, arm, disarm
+from hylo.core.limits import COUNTER, EPOCH, EXPIRED, StepLimit, arm, disarm
 from hylo.core.task import Task
 from hylo.core.values import strict_equal
 from hylo.search.base import Budget, Searcher, SearchResult
@@ -148,6 +148,7 @@ class EnumerativeSearcher(Searcher):
         closure = en.closure
         start_cheap = evaluate.start_cheap
         counter = COUNTER
+        epoch = counter[EPOCH]  # this search's arming (see `hylo.core.limits.arm`)
         out0 = examples[0][1]
         rest = examples[1:]
         exact = equal is strict_equal  # then `!=` is a sound and fast pre-filter
@@ -158,7 +159,7 @@ class EnumerativeSearcher(Searcher):
             try:
                 if exact:  # the hot loop, specialised: `!=` on every example
                     for i in range(first, n):  # i: where an interrupt landed
-                        if counter[EXPIRED]:
+                        if counter[EXPIRED] == epoch:
                             return i
                         nid = chunk[i]
                         # Memoised value on the first example: one primitive call per program.
@@ -178,7 +179,7 @@ class EnumerativeSearcher(Searcher):
                             pass
                     return n
                 for i in range(first, n):
-                    if counter[EXPIRED]:
+                    if counter[EXPIRED] == epoch:
                         return i
                     nid = chunk[i]
                     try:
