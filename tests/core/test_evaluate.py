@@ -417,7 +417,7 @@ def test_a_primitive_that_loops_in_python_is_stopped_by_the_watchdog() -> None:
         with pytest.raises(EvalFailure) as info:
             run(parse("(lam (spin $0))"), dsl, (1,), Limits(max_seconds=0.2))
         assert info.value.kind == "limit" and "watchdog" in info.value.detail
-        assert time.perf_counter() - t0 < 0.6, run.__name__
+        assert time.perf_counter() - t0 < 2.5, run.__name__  # cut off, with room for load
     # The next evaluation is not touched by the interrupt of the last one.
     assert run_program(parse("(lam 1)"), dsl, (5,)) == 1
 
@@ -432,4 +432,4 @@ def test_a_nullary_invention_with_a_slow_body_is_cut_off() -> None:
         with pytest.raises(EvalFailure) as info:
             run(p, dsl, ([1],), Limits(max_steps=10**12, max_seconds=0.2))
         assert info.value.kind == "limit"
-        assert time.perf_counter() - t0 < 0.6, run.__name__
+        assert time.perf_counter() - t0 < 2.5, run.__name__  # cut off, with room for load

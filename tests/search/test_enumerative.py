@@ -107,7 +107,7 @@ def test_slow_candidates_do_not_break_the_timeout() -> None:
     t = Task("big", parse_type("list(int) -> list(int)"), (Example((big,), [-7, 123456]),))
     t0 = time.perf_counter()
     r = solve(t, Budget(seconds=0.3))
-    assert r.stopped == "timeout" and time.perf_counter() - t0 < 1.3
+    assert r.stopped == "timeout" and time.perf_counter() - t0 < 2.5  # room for load
 
 
 @pytest.mark.parametrize("n", [1, 10, 100, 3000])
@@ -241,7 +241,7 @@ def test_a_request_with_one_program_is_exhausted_at_once() -> None:
     t0 = time.perf_counter()
     r = solve(t, Budget(seconds=10))
     assert r.stopped == "exhausted" and r.candidates == 1 and not r.solved, r
-    assert time.perf_counter() - t0 < 1.0
+    assert time.perf_counter() - t0 < 3.0  # at once (it never returned before), room for load
 
 
 def test_a_slow_nullary_invention_does_not_stall_the_search() -> None:
