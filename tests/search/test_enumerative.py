@@ -265,3 +265,21 @@ def test_true_is_not_one() -> None:
     t = Task("ones", parse_type("list(int) -> bool"), (Example(([],), 1), Example(([5],), 1)))
     r = solve(t, Budget(seconds=1))
     assert not r.solved and r.program is None, r
+
+
+def test_a_search_after_a_leaked_armed_state_gets_its_own_deadline() -> None:
+    # An interrupt that lands in a `finally` can leave the watchdog armed with a passed deadline
+    # and its epoch expired; the next search must still run to its own budget.
+    from hylo.core import limits
+
+    c = limits.COUNTER
+    limits.arm(0.05, time.perf_counter() - 1.0)
+    c[limits.EXPIRED] = c[limits.EPOCH]
+    try:
+        t = Task("sum", parse_type("list(int) -> int"),
+                 tuple(Example((xs,), sum(xs)) for xs in ([1, 2], [5], [3, 0, 4])))
+        r = EnumerativeSearcher(Grammar.uniform(DSL)).solve(t, Budget(seconds=5.0))
+    finally:
+        limits.disarm()
+    assert r.solved and r.program == "(lam (sum $0))", r.stopped
+    assert not c[limits.ARMED]

@@ -59,21 +59,23 @@ def test_config_is_plain_data_and_rebuilds_grammar_and_searcher() -> None:
 
 def test_pool_and_in_process_agree_and_keep_task_order() -> None:
     config = SearchConfig.from_grammar("lists", _grammar())
-    budget = Budget(seconds=0.5)
+    # The solvable tasks take well under 0.1 s here; the budget leaves a loaded CI machine room.
+    budget = Budget(seconds=2.0)
     seen: list[str] = []
     serial = solve_tasks(TASKS, config, budget, workers=0)
     pooled = solve_tasks(TASKS, config, budget, workers=2, on_result=lambda r: seen.append(r.task))
     assert [r.task for r in serial] == [t.name for t in TASKS]
     assert [r.task for r in pooled] == [t.name for t in TASKS]
     assert sorted(seen) == sorted(t.name for t in TASKS)
-    assert [(r.solved, r.program) for r in pooled] == [(r.solved, r.program) for r in serial]
+    assert [(r.solved, r.program) for r in pooled] == [(r.solved, r.program) for r in serial], (
+        [(r.task, r.stopped, r.seconds, r.candidates) for r in serial + pooled])
     by_name = {r.task: r for r in pooled}
     assert {n for n, r in by_name.items() if r.solved} == {"sum", "reverse", "add-3-twice",
                                                            "length"}
     assert by_name["add-3-twice"].program == "(lam (add3-all (add3-all $0)))"
     timed_out = by_name["impossible"]
     assert timed_out.stopped == "timeout" and not timed_out.solved
-    assert timed_out.seconds < 0.5 + 1.0
+    assert timed_out.seconds < 2.0 + 1.0
 
 
 def test_iter_solve_in_process_yields_every_task_once() -> None:

@@ -96,7 +96,11 @@ def arm(seconds: float, expires: float = math.inf) -> bool:
         c[THREAD] = ident
         _CLOCK[0] = _cpu_clock(ident)
     c[GEN] += 1
-    if not was:  # order matters: a watchdog that sees the new epoch sees the new EXPIRES
+    # A search's arming (a finite `expires`) always starts a new epoch, even when the state says
+    # armed: an interrupt that landed in a `finally` can leave ARMED set, and the new search must
+    # not inherit the last one's passed deadline. Nested evaluations (`guarded`) keep the epoch.
+    if not was or expires != math.inf:
+        # order matters: a watchdog that sees the new epoch sees the new EXPIRES
         c[EXPIRES] = expires
         c[EPOCH] += 1
         c[EXPIRED] = 0

@@ -96,11 +96,11 @@ class EnumerativeSearcher(Searcher):
                     seconds = max(_MIN_SECONDS, min(limits.max_seconds, left))
                     checker = Checker(self.grammar.dsl, equal, replace(limits, max_seconds=seconds))
                     evaluate.set_seconds(seconds)
-                    was = arm(seconds, deadline)
+                    arm(seconds, deadline)
                     try:
                         done = self._scan(en, chunk, examples, equal, checker, task, cost, found)
                     finally:
-                        disarm(was)
+                        disarm()  # a search is never nested in an evaluation: watch nothing now
                     tried += done
                     if len(found) >= self.keep:
                         stopped = "solved"
