@@ -12,7 +12,7 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from hylo.core.dsl import DSL
+from hylo.core.dsl import DSL, Primitive
 from hylo.core.task import Task
 from hylo.core.types import Type
 from hylo.core.values import canonical_key, strict_equal
@@ -39,6 +39,10 @@ class Domain:
       `{"searcher": {"name": "enumerative", "params": {}}, "timeout": 20.0}`.
     - `commands`: extra CLI commands, name -> typer command function, mounted under
       `hylo bench`/`hylo learn` by name (see `hylo.cli`).
+    - `task_constants(task)`: constants for this task's grammar, as `Primitive`s (e.g. the
+      integers in its examples, as string synthesizers take theirs), None: no task constants.
+      Searchers add them through `Searcher.grammar_for(task)`, weighted
+      `search_defaults["constants"]["log_weight"]` (default -2.0).
     - `learner`: the domain's wake phase for the one learning loop (a
       `hylo.learn.hooks.WakeHooks`), None: the default wake-sleep loop over `suites`.
     """
@@ -55,6 +59,7 @@ class Domain:
     search_defaults: dict[str, Any] = field(default_factory=dict)
     commands: dict[str, Callable[..., Any]] = field(default_factory=dict)
     learner: Any = None
+    task_constants: Callable[[Task], list[Primitive]] | None = None
 
     def default_searcher(self) -> dict[str, Any]:
         spec = self.search_defaults.get("searcher")

@@ -87,6 +87,15 @@ class DSL:
             out[inv.name] = inv
         return DSL(dict(self.primitives), out)
 
+    def with_primitives(self, primitives: Iterable[Primitive]) -> DSL:
+        """This DSL plus `primitives` (e.g. a task's constants); a name already here is kept."""
+        prims = dict(self.primitives)
+        for p in primitives:
+            if p.name in self.inventions:
+                raise ValueError(f"primitive {p.name!r} shadows an invention")
+            prims.setdefault(p.name, p)
+        return DSL(prims, dict(self.inventions))
+
     def invented(self, name: str) -> Invented:
         return Invented(name, self.inventions[name].body)
 

@@ -22,11 +22,11 @@ import itertools
 import json
 import math
 import random
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from hylo.core.dsl import DSL
+from hylo.core.dsl import DSL, Primitive
 from hylo.core.program import Invented, Lam, Prim, Program, Var, spine
 from hylo.core.types import (
     TCon,
@@ -106,6 +106,13 @@ class Grammar:
     def with_dsl(self, dsl: DSL, default_weight: float = 0.0) -> Grammar:
         """The same weights over a larger DSL (new names get `default_weight`)."""
         weights = {n: self.log_weights.get(n, default_weight) for n in dsl.names()}
+        return Grammar(dsl, weights, self.log_variable, self.max_type_size)
+
+    def with_primitives(self, primitives: Iterable[Primitive], log_weight: float) -> Grammar:
+        """The same weights over the DSL plus `primitives` (a task's constants), each new one
+        weighted `log_weight`; names already in the DSL keep theirs."""
+        dsl = self.dsl.with_primitives(primitives)
+        weights = {n: self.log_weights.get(n, log_weight) for n in dsl.names()}
         return Grammar(dsl, weights, self.log_variable, self.max_type_size)
 
     def with_weights(self, weights: Mapping[str, float]) -> Grammar:

@@ -84,10 +84,34 @@ class Searcher(ABC):
     def spec(self) -> dict[str, Any]:
         return {"name": self.name, "params": {p: getattr(self, p) for p in self.params}}
 
-    def checker(self, budget: Budget) -> Checker:
+    def grammar_for(self, task: Task) -> Grammar:
+        """The grammar to search `task` with: this searcher's, plus the task's constants where
+        the domain has them (`Domain.task_constants`), each weighted the domain's
+        `search_defaults["constants"]["log_weight"]` (default -2.0). Every strategy searches
+        this grammar and its results are checked over its DSL."""
+        domain = self.domain
+        if domain is None or domain.task_constants is None or not self.use_constants:
+            return self.grammar
+        cached = self._task_grammar
+        if cached is not None and cached[0] is task:
+            return cached[1]
+        constants = domain.task_constants(task)
+        options = domain.search_defaults.get("constants", {})
+        grammar = (self.grammar.with_primitives(constants, float(options.get("log_weight", -2.0)))
+                   if constants else self.grammar)
+        self._task_grammar = (task, grammar)
+        return grammar
+
+    #: whether `grammar_for` adds the domain's task constants (a subclass parameter may turn
+    #: it off; the portfolio passes its members the same setting)
+    use_constants: bool = True
+    _task_grammar: tuple[Task, Grammar] | None = None
+
+    def checker(self, budget: Budget, task: Task | None = None) -> Checker:
+        dsl = self.grammar_for(task).dsl if task is not None else self.grammar.dsl
         if self.domain is None:
-            return Checker(self.grammar.dsl, limits=budget.limits)
-        return Checker(self.grammar.dsl, self.domain.equal, budget.limits)
+            return Checker(dsl, limits=budget.limits)
+        return Checker(dsl, self.domain.equal, budget.limits)
 
     @abstractmethod
     def search(self, task: Task, budget: Budget) -> SearchResult:
@@ -108,7 +132,7 @@ class Searcher(ABC):
         if result.seconds == 0.0:
             result.seconds = time.perf_counter() - t0
         if result.solved:
-            checker = self.checker(budget)
+            checker = self.checker(budget, task)
             if result.program is None or not checker.fits(result.program, task):
                 result.solved = False
                 result.stopped = f"error: {self.name} reported a program that fails the check"

@@ -63,7 +63,8 @@ class EnumerativeSearcher(Searcher):
             result.stopped = "error: task has no examples"
             return result
         try:
-            en = Enumerator(self.grammar, task.request, self.max_lambda_depth)
+            grammar = self.grammar_for(task)  # the task's constants join the grammar
+            en = Enumerator(grammar, task.request, self.max_lambda_depth)
         except ValueError as e:
             result.stopped = f"error: {e}"
             return result
@@ -94,7 +95,7 @@ class EnumerativeSearcher(Searcher):
                         stopped = "timeout"
                         break
                     seconds = max(_MIN_SECONDS, min(limits.max_seconds, left))
-                    checker = Checker(self.grammar.dsl, equal, replace(limits, max_seconds=seconds))
+                    checker = Checker(grammar.dsl, equal, replace(limits, max_seconds=seconds))
                     evaluate.set_seconds(seconds)
                     arm(seconds, deadline)
                     try:
