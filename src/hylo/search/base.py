@@ -51,6 +51,8 @@ class SearchResult:
     stopped: str = ""  # why the search ended: one of STOP_REASONS or "error: ..."
     strategy: str = ""  # the registered name of the searcher that produced the result
     extra: list[tuple[str, float]] = field(default_factory=list)  # further solutions (text, DL)
+    #: a composite strategy's runs of its members (`hylo.search.portfolio`): one dict each
+    trace: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {
@@ -62,6 +64,7 @@ class SearchResult:
             "candidates": self.candidates,
             "stopped": self.stopped,
             "strategy": self.strategy,
+            **({"trace": self.trace} if self.trace else {}),
         }
 
 
@@ -112,6 +115,11 @@ class Searcher(ABC):
         if self.domain is None:
             return Checker(dsl, limits=budget.limits)
         return Checker(dsl, self.domain.equal, budget.limits)
+
+    def applicable(self, task: Task) -> bool:
+        """Whether this strategy has anything to offer on `task` (a portfolio gives the budget
+        of one that has not to the others). Default: always."""
+        return True
 
     @abstractmethod
     def search(self, task: Task, budget: Budget) -> SearchResult:
