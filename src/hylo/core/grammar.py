@@ -25,6 +25,7 @@ import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from random import Random  # `Grammar.random` shadows the module inside the class
 
 from hylo.core.dsl import DSL, Primitive
 from hylo.core.program import Invented, Lam, Prim, Program, Var, spine
@@ -197,6 +198,16 @@ class Grammar:
 
     def log_prior(self, program: Program, request: Type) -> float:
         return -self.description_length(program, request)
+
+    def sample(
+        self, request: Type, rng: Random, max_size: int = 40, max_depth: int = 8,
+        tries: int = 100,
+    ) -> Program | None:
+        """A program drawn from this grammar's distribution within the bounds, None after
+        `tries` abandoned draws (`hylo.core.sampling`)."""
+        from hylo.core.sampling import sample_program  # sampling reads the grammar's model
+
+        return sample_program(self, request, rng, max_size, max_depth, tries)
 
     def cost(self, program: Program, request: Type, env: tuple[Type, ...] = ()) -> int:
         """Quantised description length (integer cost units)."""
