@@ -75,7 +75,7 @@ def _fakes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(registry, "searcher_class", lambda n: FAKES.get(n) or real(n))
 
 
-def portfolio(*members: str, **params) -> Searcher:
+def portfolio(*members: str | dict, **params) -> Searcher:
     return build_searcher({"name": "portfolio", "params": {"members": list(members), **params}},
                           GRAMMAR, DOMAIN)
 
@@ -168,3 +168,12 @@ def test_spec_round_trips() -> None:
     again = build_searcher(p.spec(), GRAMMAR, DOMAIN)
     assert again.spec() == p.spec()
     assert p.spec()["params"]["members"][0] == {"name": "enumerative", "params": {}}
+
+
+def test_keep_is_forwarded_to_members_that_take_it() -> None:
+    p = portfolio("t-exhausted", "enumerative", keep=3)
+    assert [m.spec()["params"].get("keep") for m in p._searchers] == [None, 3]
+    r = p.solve(SUM, Budget(seconds=5))
+    assert r.solved and len(r.extra) == 2
+    own = portfolio({"name": "enumerative", "params": {"keep": 2}}, keep=5)
+    assert own._searchers[0].spec()["params"]["keep"] == 2

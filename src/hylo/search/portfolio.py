@@ -45,7 +45,10 @@ _MIN_SLICE = 0.05  # seconds: a member is not started on less
 
 class PortfolioSearcher(Searcher):
     name = "portfolio"
-    params = ("members", "shares", "mode", "first")
+    params = ("members", "shares", "mode", "first", "keep", "max_lambda_depth")
+    #: settings a caller gives the portfolio as a whole (the learner sets `keep`): forwarded to
+    #: every member that takes them, unless its own spec sets them
+    forwarded = ("keep", "max_lambda_depth")
 
     def __init__(
         self,
@@ -55,8 +58,10 @@ class PortfolioSearcher(Searcher):
         shares: Sequence[float] | None = None,
         mode: str = "split",
         first: float = 0.5,
+        keep: int | None = None,
+        max_lambda_depth: int | None = None,
     ) -> None:
-        from hylo.search.registry import build_searcher, parse_spec
+        from hylo.search.registry import build_searcher, parse_spec, searcher_class
 
         super().__init__(grammar, domain)
         specs = [parse_spec(m) for m in (members if members is not None else DEFAULT_MEMBERS)]
@@ -79,7 +84,18 @@ class PortfolioSearcher(Searcher):
         self.shares = [float(x) for x in shares]
         self.mode = mode
         self.first = float(first)
-        self._searchers = [build_searcher(s, grammar, domain) for s in specs]
+        self.keep = keep
+        self.max_lambda_depth = max_lambda_depth
+        built = []
+        for s in specs:
+            params = dict(s["params"])
+            takes = searcher_class(s["name"]).params
+            for name in self.forwarded:
+                value = getattr(self, name)
+                if value is not None and name in takes:
+                    params.setdefault(name, value)
+            built.append(build_searcher({"name": s["name"], "params": params}, grammar, domain))
+        self._searchers = built
 
     def search(self, task: Task, budget: Budget) -> SearchResult:
         t0 = time.perf_counter()
