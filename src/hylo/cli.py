@@ -326,13 +326,18 @@ def solve(
             r = strategy.solve(t, budget)
             if r.solved and r.program is not None:
                 ok = checker.check(r.program, t).passed  # fresh evaluation: the one checker
+                unseen = ""
+                if t.held_out:  # examples the search never saw: does the program generalize?
+                    held = Task(t.name, t.request, t.held_out)
+                    passed = checker.check(r.program, held).passed
+                    unseen = f", held out: {passed}/{len(t.held_out)}"
                 console.print(
                     f"[green]solved[/green] {one_line(t.name)}  "
                     f"[dim]{safe(show_type(t.request))}[/dim]\n"
                     f"  {safe(r.program, limit=2000)}\n"
                     f"  description length {r.description_length or 0.0:.2f} nats, "
-                    f"{r.candidates} candidates, {r.seconds:.2f}s, "
-                    f"checked: {ok}/{len(t.examples)} examples"
+                    f"{r.candidates} candidates, {r.seconds:.2f}s, by {safe(r.strategy)}, "
+                    f"checked: {ok}/{len(t.examples)} examples{unseen}"
                 )
                 failures += ok != len(t.examples)
             else:
