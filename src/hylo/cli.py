@@ -336,8 +336,9 @@ def solve(
                     f"[dim]{safe(show_type(t.request))}[/dim]\n"
                     f"  {safe(r.program, limit=2000)}\n"
                     f"  description length {r.description_length or 0.0:.2f} nats, "
-                    f"{r.candidates} candidates, {r.seconds:.2f}s, by {safe(r.strategy)}, "
-                    f"checked: {ok}/{len(t.examples)} examples{unseen}"
+                    f"{r.candidates} candidates, {r.seconds:.2f}s, "
+                    f"checked: {ok}/{len(t.examples)} examples{unseen}\n"
+                    f"  found by {safe(r.strategy)}"
                 )
                 failures += ok != len(t.examples)
             else:
