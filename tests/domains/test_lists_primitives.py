@@ -74,6 +74,16 @@ EXPECTED_TYPES = {
     "zip-with": "(a -> b -> c) -> list(a) -> list(b) -> list(c)",
     "repeat": "int -> a -> list(a)",
     "concat": "list(list(a)) -> list(a)",
+    # the standard integer library and scans (tests/domains/test_lists_stdlib.py)
+    "div": "int -> int -> int",
+    "negate": "int -> int",
+    "abs": "int -> int",
+    "min2": "int -> int -> int",
+    "max2": "int -> int -> int",
+    "even?": "int -> bool",
+    "odd?": "int -> bool",
+    "scanl1": "(a -> a -> a) -> list(a) -> list(a)",
+    "scanl": "(b -> a -> b) -> b -> list(a) -> list(b)",
 }
 
 

@@ -45,10 +45,21 @@ class Invention:
         return len(arguments(self.type))
 
 
+#: `literal(name)`: the primitive a literal name stands for (e.g. `"49"` for a list DSL's
+#: integers), or None when `name` is no literal. Must refuse oversized names cheaply.
+LiteralHook = Callable[[str], Primitive | None]
+
+
 @dataclass
 class DSL:
+    """Primitives and inventions by name. `literal` (optional) resolves names that are in
+    neither, such as a task's integer constants, so that a program using `49` parses,
+    typechecks and runs under any DSL of its domain, whatever constants it was built with.
+    Look names up with `primitive(name)`, which consults it."""
+
     primitives: dict[str, Primitive]
     inventions: dict[str, Invention] = field(default_factory=dict)
+    literal: LiteralHook | None = None
 
     @classmethod
     def from_table(
@@ -63,12 +74,35 @@ class DSL:
             prims[p.name] = p
         return cls(prims)
 
+    def primitive(self, name: str) -> Primitive:
+        """The primitive `name`: one of the table's, else the literal hook's; KeyError if none."""
+        p = self.primitives.get(name)
+        if p is not None:
+            return p
+        if self.literal is not None and name not in self.inventions:
+            p = self.literal(name)
+            if p is not None:
+                return p
+        raise KeyError(f"unknown primitive {name!r}")
+
+    def literals(self, names: Iterable[str]) -> list[Primitive]:
+        """The literal-hook primitives among `names` that are not in the table (in order,
+        once each): what a grammar must add to derive a program that uses them."""
+        if self.literal is None:
+            return []
+        out: dict[str, Primitive] = {}
+        for n in names:
+            if n in self.primitives or n in self.inventions or n in out:
+                continue
+            p = self.literal(n)
+            if p is not None:
+                out[n] = p
+        return list(out.values())
+
     def type_of(self, name: str) -> Type:
-        if name in self.primitives:
-            return self.primitives[name].type
         if name in self.inventions:
             return self.inventions[name].type
-        raise KeyError(f"unknown primitive {name!r}")
+        return self.primitive(name).type
 
     def names(self) -> list[str]:
         return [*self.primitives, *self.inventions]
@@ -82,10 +116,10 @@ class DSL:
     def with_inventions(self, inventions: Iterable[Invention]) -> DSL:
         out = dict(self.inventions)
         for inv in inventions:
-            if inv.name in self.primitives:
+            if inv.name in self.primitives or (self.literal and self.literal(inv.name)):
                 raise ValueError(f"invention {inv.name!r} shadows a primitive")
             out[inv.name] = inv
-        return DSL(dict(self.primitives), out)
+        return DSL(dict(self.primitives), out, self.literal)
 
     def with_primitives(self, primitives: Iterable[Primitive]) -> DSL:
         """This DSL plus `primitives` (e.g. a task's constants); a name already here is kept."""
@@ -94,7 +128,7 @@ class DSL:
             if p.name in self.inventions:
                 raise ValueError(f"primitive {p.name!r} shadows an invention")
             prims.setdefault(p.name, p)
-        return DSL(prims, dict(self.inventions))
+        return DSL(prims, dict(self.inventions), self.literal)
 
     def invented(self, name: str) -> Invented:
         return Invented(name, self.inventions[name].body)

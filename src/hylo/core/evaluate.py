@@ -180,9 +180,8 @@ def compile_program(p: Program, dsl: DSL) -> Closure:
     if isinstance(p, Var):
         return var_node(p.index)
     if isinstance(p, Prim):
-        if p.name not in dsl.primitives:
-            raise KeyError(f"unknown primitive {p.name!r}")
-        return const_node(primitive_value(dsl.primitives[p.name], tick))
+        # `primitive` raises KeyError for an unknown name; it resolves literals (DSL.literal)
+        return const_node(primitive_value(dsl.primitive(p.name), tick))
     if isinstance(p, Invented):
         body = compile_program(p.body, dsl)
         cache: list[Any] = []

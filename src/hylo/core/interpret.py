@@ -67,7 +67,7 @@ class _Interp:
         if isinstance(p, Var):
             return env[p.index]
         if isinstance(p, Prim):
-            return primitive_value(self.dsl.primitives[p.name], self.tick)
+            return primitive_value(self.dsl.primitive(p.name), self.tick)
         if isinstance(p, Invented):
             return self.ev(p.body, ())
         if isinstance(p, Lam):
@@ -76,7 +76,7 @@ class _Interp:
         if isinstance(p, App):
             head, args = spine(p)
             if isinstance(head, Prim):
-                prim = self.dsl.primitives[head.name]
+                prim = self.dsl.primitive(head.name)
                 if prim.lazy and len(args) >= prim.arity:
                     thunks = [(lambda a=a: self.ev(a, env)) for a in args[: prim.arity]]
                     value = prim.impl(*thunks)

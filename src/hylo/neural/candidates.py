@@ -57,7 +57,7 @@ def with_neural(dsl: DSL, neural: Mapping[str, Type],
             raise ValueError(f"{name!r} is not a neural primitive name")
         impl = (bound or {}).get(name) or _unbound(name)
         prims[name] = Primitive(name, t, impl)
-    return DSL(prims, dict(dsl.inventions))
+    return DSL(prims, dict(dsl.inventions), dsl.literal)
 
 
 # ----------------------------------------------------------------------------- pruning data

@@ -12,8 +12,8 @@ Conventions every implementation follows (the evaluator relies on them):
 - Values are `int`, `bool` and Python lists. No primitive mutates an input; lists returned are
   new (their elements may be shared, as values are never mutated).
 - Failure is an ordinary exception: `IndexError` (`car`, `cdr`, `last`, `index` out of range),
-  `ZeroDivisionError` (`mod` by 0), `ValueError` (limits below, negative counts, `max`/`min` of
-  an empty list). A program that raises has no value on that input.
+  `ZeroDivisionError` (`mod` and `div` by 0), `ValueError` (limits below, negative counts,
+  `max`/`min` of an empty list). A program that raises has no value on that input.
 - Limits keep values small so that enumeration stays cheap: `*` and `product` raise if the
   result's magnitude exceeds `MAX_INT`; `range` and `repeat` raise if asked for more than
   `MAX_COUNT` elements; no primitive builds a list longer than `MAX_LIST`.
@@ -26,7 +26,9 @@ Implementations are plain builtins and comprehensions: they run millions of time
 from __future__ import annotations
 
 import operator
+import re
 from collections.abc import Callable
+from functools import lru_cache
 from math import isqrt
 from typing import Any
 
@@ -84,6 +86,18 @@ def _is_square(n: int) -> bool:
         return False
     r = isqrt(n)
     return r * r == n
+
+
+def _div(a: int, b: int) -> int:
+    return a // b  # floored, as Haskell's `div`; b = 0 raises ZeroDivisionError
+
+
+def _min2(a: int, b: int) -> int:
+    return a if a <= b else b
+
+
+def _max2(a: int, b: int) -> int:
+    return a if a >= b else b
 
 
 # ------------------------------------------------------------------ booleans
@@ -212,6 +226,27 @@ def _concat(xss: list[list[Any]]) -> list[Any]:
     return [x for xs in xss for x in xs]
 
 
+def _scanl1(f: Callable[[Any], Callable[[Any], Any]], xs: list[Any]) -> list[Any]:
+    if not xs:
+        return []
+    acc = xs[0]
+    out = [acc]
+    for x in xs[1:]:
+        acc = f(acc)(x)
+        out.append(acc)
+    return out
+
+
+def _scanl(f: Callable[[Any], Callable[[Any], Any]], z: Any, xs: list[Any]) -> list[Any]:
+    if len(xs) >= MAX_LIST:
+        raise ValueError(f"list longer than {MAX_LIST}")
+    out = [z]
+    for x in xs:
+        z = f(z)(x)
+        out.append(z)
+    return out
+
+
 # ------------------------------------------------------------------ the table
 def _prim(name: str, type_text: str, impl: Any, doc: str, lazy: bool = False) -> Primitive:
     return Primitive(name, parse_type(type_text), impl, lazy=lazy, doc=doc)
@@ -234,6 +269,13 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _prim("eq?", "int -> int -> bool", operator.eq, "a = b"),
     _prim("is-prime", "int -> bool", _is_prime, "n is a prime number (false below 2)"),
     _prim("is-square", "int -> bool", _is_square, "n is the square of an integer"),
+    _prim("div", "int -> int -> int", _div, "a div b, floored like Haskell's div; b = 0 raises"),
+    _prim("negate", "int -> int", operator.neg, "-n"),
+    _prim("abs", "int -> int", abs, "|n|"),
+    _prim("min2", "int -> int -> int", _min2, "the smaller of two integers (Haskell's min)"),
+    _prim("max2", "int -> int -> int", _max2, "the larger of two integers (Haskell's max)"),
+    _prim("even?", "int -> bool", lambda n: n % 2 == 0, "n is even"),
+    _prim("odd?", "int -> bool", lambda n: n % 2 == 1, "n is odd"),
     # booleans
     _prim("and", "bool -> bool -> bool", lambda a, b: a and b, "logical and"),
     _prim("or", "bool -> bool -> bool", lambda a, b: a or b, "logical or"),
@@ -285,6 +327,42 @@ PRIMITIVES: tuple[Primitive, ...] = (
         "repeat", "int -> a -> list(a)", _repeat, f"n copies of x, none if n <= 0; n <= {MAX_COUNT}"
     ),
     _prim("concat", "list(list(a)) -> list(a)", _concat, "the lists joined in order"),
+    _prim(
+        "scanl1",
+        "(a -> a -> a) -> list(a) -> list(a)",
+        _scanl1,
+        "running accumulation: [x1, f x1 x2, f (f x1 x2) x3, ..]; [] on []",
+    ),
+    _prim(
+        "scanl",
+        "(b -> a -> b) -> b -> list(a) -> list(b)",
+        _scanl,
+        "[z, f z x1, f (f z x1) x2, ..]: Haskell's scanl, one element longer than xs",
+    ),
 )
 
-LISTS_DSL: DSL = DSL.from_table(PRIMITIVES)
+# ------------------------------------------------------------------ integer literals
+#: A literal's magnitude bound: the task files' bound on integers (README), so that every
+#: integer a task can show is a literal, and a hostile name is refused before `int()` reads it.
+MAX_LITERAL = 2**62
+_MAX_LITERAL_CHARS = len(str(-MAX_LITERAL))
+_INT = parse_type("int")
+
+
+@lru_cache(maxsize=4096)
+def int_literal(name: str) -> Primitive | None:
+    """The constant an integer literal `name` stands for (`"49"`, `"-1"`), None if `name` is
+    no literal in canonical decimal form (no sign but `-`, no leading zero, not `-0`) or
+    beyond +/-MAX_LITERAL. The list DSL's literal hook (`DSL.literal`): a program using a
+    task's constant parses, typechecks and runs under any list DSL."""
+    if not 0 < len(name) <= _MAX_LITERAL_CHARS or not _LITERAL.fullmatch(name):
+        return None
+    value = int(name)
+    if abs(value) > MAX_LITERAL:
+        return None
+    return Primitive(name, _INT, lambda: value, doc=f"the integer {name}")
+
+
+_LITERAL = re.compile(r"0|-?[1-9][0-9]*", re.ASCII)
+
+LISTS_DSL: DSL = DSL(dict(DSL.from_table(PRIMITIVES).primitives), literal=int_literal)
