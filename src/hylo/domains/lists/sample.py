@@ -16,6 +16,18 @@ from hylo.core.types import BOOL, INT, TCon, TVar, Type, arguments
 MAX_LENGTH = 7
 MAX_DEPTH = 4  # nested list types deeper than this are refused (values grow as 7**depth)
 
+#: Request types of synthetic tasks (`hylo.search.synthetic`, `hylo bench synth`): one to three
+#: inputs, of the shapes DeepCoder-style suites have.
+SYNTHETIC_REQUESTS = (
+    "list(int) -> list(int)",
+    "list(int) -> int",
+    "int -> list(int) -> list(int)",
+    "list(int) -> list(int) -> list(int)",
+    "int -> list(int) -> int",
+    "list(int) -> list(int) -> int",
+    "int -> int -> list(int) -> list(int)",
+)
+
 
 def sample_value(t: Type, rng: random.Random, depth: int = 0) -> Any:
     """One random value of type `t`. Raises ValueError for types the domain has no values of."""
