@@ -7,8 +7,11 @@ defaults (`hylo.core.values.strict_equal`, `canonical_key`: `True` is not `1`).
 
 from __future__ import annotations
 
+from functools import partial
+
 from hylo.core.domain import Domain
 from hylo.core.values import canonical_key, strict_equal
+from hylo.domains.lists.constants import MAX_CONSTANTS, task_constants
 from hylo.domains.lists.primitives import LISTS_DSL
 from hylo.domains.lists.sample import SYNTHETIC_REQUESTS, sample_inputs
 from hylo.domains.lists.tasks import SPLIT_RULE, TaskFileError, builtin_tasks, load_tasks, split
@@ -22,6 +25,7 @@ __all__ = [
     "load_tasks",
     "sample_inputs",
     "split",
+    "task_constants",
 ]
 
 
@@ -31,6 +35,9 @@ __all__ = [
 SEARCH_DEFAULTS = {
     "searcher": {"name": "enumerative", "params": {}},
     "timeout": 20.0,
+    # constants from the task (hylo.domains.lists.constants): at most `count` per task, each
+    # weighted `log_weight` in the task's grammar
+    "constants": {"log_weight": -2.0, "count": MAX_CONSTANTS},
     "benchmark": {
         "request": "list(int) -> list(int)",
         "suite": "lists",
@@ -52,4 +59,5 @@ def load_domain() -> Domain:
         value_key=canonical_key,
         sample_inputs=sample_inputs,
         search_defaults=SEARCH_DEFAULTS,
+        task_constants=partial(task_constants, limit=int(SEARCH_DEFAULTS["constants"]["count"])),
     )
