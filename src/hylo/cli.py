@@ -513,11 +513,18 @@ def _bench_tasks(
     grammar: Grammar,
     spec: dict[str, Any],
     executor: Any,
+    synthetic: dict[str, Any] | None = None,
+    extras: dict[str, dict[str, Any]] | None = None,
 ) -> None:
+    """Run `tasks`; a found program counts as solved only if it is also right on the task's
+    held-out examples (when it has some). `synthetic` (the generator's settings) goes into the
+    summary, `extras[name]` (e.g. depth, ground truth) into that task's JSON."""
     from hylo.search.executor import SearchConfig, SearchJob
 
     config = SearchConfig.from_grammar(domain.name, grammar, spec)
     budget = Budget(seconds=timeout)
+    checker = _checker(domain, grammar, budget.limits)
+    held: dict[str, bool | None] = {}
     run_config = {"suite": suite, "split": split, "timeout": timeout, "workers": workers,
                   "tasks": len(tasks), "inventions": len(grammar.dsl.inventions),
                   "domain": domain.name, "searcher": spec, "executor": executor.name}
@@ -529,13 +536,14 @@ def _bench_tasks(
         n_solved = 0
         for r in executor.run(config, [SearchJob(t, budget) for t in tasks]):
             results[r.task] = r
-            n_solved += r.solved
+            held[r.task] = _held_out(checker, by_name[r.task], r)
+            n_solved += r.solved and held[r.task] is not False
             p.update(bar, advance=1, solved=n_solved)
             if record is not None:
                 record(by_name[r.task], r)
         wall = time.perf_counter() - t0
         ordered = [results[t.name] for t in tasks]
-        solved = [r for r in ordered if r.solved]
+        solved = [r for r in ordered if r.solved and held[r.task] is not False]
         summary = {
             "suite": suite,
             "split": split,
@@ -545,6 +553,9 @@ def _bench_tasks(
             "total": len(tasks),
             "solved": len(solved),
             "solved_fraction": round(len(solved) / max(1, len(tasks)), 4),
+            # programs that fit the examples, whether or not right on the held-out ones
+            "fits_examples": sum(r.solved for r in ordered),
+            "held_out_tasks": sum(bool(t.held_out) for t in tasks),
             "timeout": timeout,
             "workers": workers,
             "wall_seconds": round(wall, 2),
@@ -554,26 +565,46 @@ def _bench_tasks(
             "inventions": len(grammar.dsl.inventions),
             "machine": {"python": platform.python_version(), "platform": platform.platform()},
         }
+        if synthetic is not None:
+            summary["synthetic"] = synthetic
         if scope is not None:
             scope.summary = summary
-    _print_bench(suite, split, ordered, summary)
+    _print_bench(suite, split, ordered, summary, held)
     if json_path is not None:
-        out = {**summary, "tasks": [r.to_json() for r in ordered]}
-        _write_json(json_path, out)
+        rows = [{**r.to_json(), "held_out": held[r.task], **(extras or {}).get(r.task, {})}
+                for r in ordered]
+        _write_json(json_path, {**summary, "tasks": rows})
 
 
-def _print_bench(suite: str, split: str, ordered: list[SearchResult], summary: dict) -> None:
+def _held_out(checker: Any, task: Task, r: SearchResult) -> bool | None:
+    """Whether the found program is right on the task's held-out examples (None: the task has
+    none, or nothing was found); the same checker as the examples."""
+    if not task.held_out or not r.solved or r.program is None:
+        return None
+    return bool(checker.check(r.program, Task(task.name, task.request, task.held_out)).ok)
+
+
+def _print_bench(suite: str, split: str, ordered: list[SearchResult], summary: dict,
+                 held: dict[str, bool | None] | None = None) -> None:
     table = Table(title=f"hylo bench {one_line(suite, 80)} ({split})")
     for col, justify in (("task", "left"), ("solved", "left"), ("seconds", "right"),
                          ("candidates", "right"), ("program", "left")):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for r in ordered:
-        table.add_row(one_line(r.task, 80), "[green]yes[/green]" if r.solved else "[red]no[/red]",
-                      f"{r.seconds:.2f}", str(r.candidates), one_line(r.program or r.stopped))
+        generalizes = (held or {}).get(r.task) is not False
+        mark = ("[green]yes[/green]" if generalizes else "[yellow]fits only[/yellow]"
+                ) if r.solved else "[red]no[/red]"
+        table.add_row(one_line(r.task, 80), mark, f"{r.seconds:.2f}", str(r.candidates),
+                      one_line(r.program or r.stopped))
     console.print(table)
+    fits = ""
+    if summary.get("held_out_tasks"):
+        fits = (f" and right on held-out examples ({summary['fits_examples']} fit the "
+                "visible examples)")
     console.print(
         f"[bold]{summary['solved']}/{summary['total']} solved "
-        f"({100 * summary['solved_fraction']:.1f}%)[/bold] in {summary['wall_seconds']:.1f}s "
+        f"({100 * summary['solved_fraction']:.1f}%)[/bold]{fits} in "
+        f"{summary['wall_seconds']:.1f}s "
         f"wall, timeout {summary['timeout']}s, {summary['workers']} workers "
         f"({summary['executor']})"
     )
@@ -585,6 +616,87 @@ def _write_json(path: Path, doc: dict) -> None:
     except OSError as e:
         fail(f"cannot write {path}: {e.strerror or e}")
     err.print(f"wrote {safe(path)}")
+
+
+def _int_range(text: str, option: str) -> tuple[int, int]:
+    """`4-6` -> (4, 6), `5` -> (5, 5); one clean error otherwise."""
+    parts = text.split("-")
+    try:
+        lo, hi = (int(parts[0]), int(parts[-1])) if len(parts) <= 2 else (0, -1)
+    except ValueError:
+        lo, hi = 0, -1
+    if not 0 <= lo <= hi <= 1000:
+        fail(f"{option} must be N or LOW-HIGH with 0 <= LOW <= HIGH, got {text!r}")
+    return lo, hi
+
+
+@bench_app.command("synth")
+def bench_synth(
+    depth: str = typer.Option("4-6", "--depth", help="Application depth range, e.g. 4-6."),
+    count: int = typer.Option(200, "--count", help="Number of tasks."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the suite (same seed, same suite)."),
+    examples: str = typer.Option("3-5", "--examples", help="Visible examples per task (range)."),
+    held_out: int = typer.Option(5, "--held-out", help="Held-out examples per task."),
+    domain_name: str = typer.Option(DEFAULT_DOMAIN, "--domain", help="Domain of the tasks."),
+    searcher: str | None = typer.Option(
+        None, "--searcher", help="Searcher name or JSON spec (default: the domain's)."),
+    executor: str | None = typer.Option(
+        None, "--executor", help="inline, pool or ray (default: pool, inline for --workers 0)."),
+    address: str | None = typer.Option(None, "--address", help="ray: the cluster's address."),
+    timeout: float = typer.Option(10.0, "--timeout", help="Seconds per task."),
+    workers: int = typer.Option(2, "--workers", help="Workers (0: in this process)."),
+    json_path: Path | None = typer.Option(None, "--json", help="Write results as JSON."),
+    library: Path | None = typer.Option(
+        None, "--library", help="Library file: search with it and record the run in it."),
+    export: Path | None = typer.Option(
+        None, "--export", help="Write the suite as a task file (with held-out examples and "
+        "each task's ground truth) and stop; `hylo bench FILE` runs it."),
+) -> None:
+    """Synthetic tasks from random programs of the DSL (seeded), each with held-out examples a
+    found program must also be right on; see docs/synthetic.md."""
+    from hylo.search.synthetic import synthetic_tasks
+
+    domain = _domain(domain_name)
+    lo, hi = _int_range(depth, "--depth")
+    ex_lo, ex_hi = _int_range(examples, "--examples")
+    if not 0 <= count <= 100_000:
+        fail("--count must be between 0 and 100000")
+    if not 0 <= held_out <= 1000:
+        fail("--held-out must be between 0 and 1000")
+    err.print(f"generating {count} synthetic tasks (depth {lo}-{hi}, seed {seed}) ...")
+    try:
+        made = synthetic_tasks(domain, count=count, depths=(lo, hi), seed=seed,
+                               examples=(ex_lo, ex_hi), held_out=held_out)
+    except ValueError as e:
+        fail(e)
+    stats = made.stats
+    err.print(f"{stats['kept']} tasks from {stats['draws']} sampled programs in "
+              f"{stats['seconds']:.1f}s")
+    tasks = [st.task for st in made.tasks]
+    extras = {st.task.name: {"depth": st.depth, "ground_truth": st.program}
+              for st in made.tasks}
+    if export is not None:
+        if domain.dump_tasks is None:
+            fail(f"domain {domain.name} cannot write task files")
+        try:
+            export.write_text(domain.dump_tasks(tasks, extras))
+        except OSError as e:
+            fail(f"cannot write {export}: {e.strerror or e}")
+        err.print(f"wrote {safe(export)}")
+        return
+    seconds = _timeout(domain, timeout)
+    grammar = _grammar(domain, library)
+    spec = _searcher_spec(domain, searcher)
+    _build_searcher(spec, grammar, domain)
+    ex = _executor(executor, workers, address)
+    synthetic = {**made.config, "generation": stats}
+    try:
+        _bench_tasks(domain, "synth", "all", tasks, seconds, workers, json_path, library,
+                     grammar, spec, ex, synthetic=synthetic, extras=extras)
+    except KeyboardInterrupt:
+        fail("interrupted (the run is recorded as interrupted)", 130)
+    finally:
+        ex.close()
 
 
 @bench_app.command("enumerate")

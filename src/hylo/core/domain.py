@@ -60,6 +60,9 @@ class Domain:
     commands: dict[str, Callable[..., Any]] = field(default_factory=dict)
     learner: Any = None
     task_constants: Callable[[Task], list[Primitive]] | None = None
+    #: `dump_tasks(tasks, extras)`: the text of a task file `load_file` reads back (held-out
+    #: examples included, `extras[name]` as extra keys), None: the domain cannot write one
+    dump_tasks: Callable[[list[Task], dict[str, dict[str, Any]]], str] | None = None
 
     def default_searcher(self) -> dict[str, Any]:
         spec = self.search_defaults.get("searcher")

@@ -14,7 +14,14 @@ from hylo.core.values import canonical_key, strict_equal
 from hylo.domains.lists.constants import MAX_CONSTANTS, task_constants
 from hylo.domains.lists.primitives import LISTS_DSL
 from hylo.domains.lists.sample import SYNTHETIC_REQUESTS, sample_inputs
-from hylo.domains.lists.tasks import SPLIT_RULE, TaskFileError, builtin_tasks, load_tasks, split
+from hylo.domains.lists.tasks import (
+    SPLIT_RULE,
+    TaskFileError,
+    builtin_tasks,
+    dump_tasks,
+    load_tasks,
+    split,
+)
 
 __all__ = [
     "LISTS_DSL",
@@ -59,5 +66,6 @@ def load_domain() -> Domain:
         value_key=canonical_key,
         sample_inputs=sample_inputs,
         search_defaults=SEARCH_DEFAULTS,
+        dump_tasks=dump_tasks,
         task_constants=partial(task_constants, limit=int(SEARCH_DEFAULTS["constants"]["count"])),
     )

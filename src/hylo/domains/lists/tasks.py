@@ -10,7 +10,9 @@ many arguments, whose examples then give `"i"` as a list with one value per argu
 (`"input": ["int", "list-of-int"]`, `"i": [3, [1, 2]]`). Type names are `int`, `bool` and
 `list-of-X` for any type name X (`list-of-list-of-int`). Values are checked against their
 declared types; `true`/`false` are not ints. Every problem is reported as a `TaskFileError`
-naming the file, the task (name and index) and the field.
+naming the file, the task (name and index) and the field. An optional `"held_out"` list, of
+the shape of `"examples"`, holds examples a search never sees: benchmarks check a found program
+on them (`Task.held_out`); other keys are ignored. `dump_tasks` writes this format.
 
 Bounds (`LIMITS`), so a hostile file is refused before it can take the machine's memory or
 time: at most 4 MiB per file, JSON nested at most 32 deep, list types at most 16 deep, at most
@@ -37,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from hylo.core.task import Example, Task
-from hylo.core.types import BOOL, INT, TCon, Type, arrow, tlist
+from hylo.core.types import BOOL, INT, TCon, Type, arguments, arrow, returns, tlist
 
 BUILTIN_FILE = "dreamcoder_list_tasks.json"
 
@@ -265,9 +267,26 @@ def _parse_task(raw: Any, i: int, source: str, budget: _Budget) -> Task:
     if not raw_examples:
         raise fail("examples", "empty: a task needs at least one example")
     several = isinstance(raw["type"]["input"], list)
+    examples = _parse_examples(raw_examples, "examples", inputs, output, several, label, source,
+                               budget, fail)
+    held_out: tuple[Example, ...] = ()
+    if "held_out" in raw:  # optional: examples a search never sees (benchmarks check them)
+        raw_held = raw["held_out"]
+        if not isinstance(raw_held, list):
+            raise fail("held_out", f"expected a list, got {_show(raw_held)}")
+        held_out = _parse_examples(raw_held, "held_out", inputs, output, several, label, source,
+                                   budget, fail)
+    return Task(name, arrow(*inputs, output), examples, held_out)
+
+
+def _parse_examples(
+    raw_examples: list[Any], section: str, inputs: list[Type], output: Type, several: bool,
+    label: str, source: str, budget: _Budget, fail: Callable[[str, str], TaskFileError],
+) -> tuple[Example, ...]:
+    """The examples under `section` ("examples" or "held_out") of one task."""
     examples = []
     for k, ex in enumerate(raw_examples):
-        where = f"examples[{k}]"
+        where = f"{section}[{k}]"
         if not isinstance(ex, dict):
             raise fail(where, f"expected an object with 'i' and 'o', got {_show(ex)}")
         for key in ("i", "o"):
@@ -294,7 +313,41 @@ def _parse_task(raw: Any, i: int, source: str, budget: _Budget) -> Task:
         if err:
             raise TaskFileError(f"{source}: {label}: {err}")
         examples.append(Example(tuple(values), ex["o"]))
-    return Task(name, arrow(*inputs, output), tuple(examples))
+    return tuple(examples)
+
+
+def dump_tasks(tasks: list[Task], extras: dict[str, dict[str, Any]] | None = None) -> str:
+    """`tasks` as the text of a task file (the inverse of `parse_tasks`), held-out examples
+    under `"held_out"`; `extras[name]` adds keys to that task's object (the loader ignores
+    keys it does not know)."""
+    out = []
+    for t in tasks:
+        names = [type_name(a) for a in arguments(t.request)]
+        several = len(names) != 1
+
+        def pair(e: Example, several: bool = several) -> dict[str, Any]:
+            return {"i": list(e.inputs) if several else e.inputs[0], "o": e.output}
+
+        entry: dict[str, Any] = {
+            "name": t.name,
+            "type": {"input": names if several else names[0],
+                     "output": type_name(returns(t.request))},
+            "examples": [pair(e) for e in t.examples],
+        }
+        if t.held_out:
+            entry["held_out"] = [pair(e) for e in t.held_out]
+        entry.update((extras or {}).get(t.name, {}))
+        out.append(entry)
+    return json.dumps(out, indent=1)
+
+
+def type_name(t: Type) -> str:
+    """`list(list(int))` -> `list-of-list-of-int` (the inverse of `parse_type_name`)."""
+    if t in (INT, BOOL):
+        return "int" if t == INT else "bool"
+    if isinstance(t, TCon) and t.name == "list" and len(t.args) == 1:
+        return _LIST_PREFIX + type_name(t.args[0])
+    raise ValueError(f"type {t} has no name in the task file format")
 
 
 def _parse_signature(
