@@ -28,7 +28,7 @@ from functools import lru_cache
 from random import Random  # `Grammar.random` shadows the module inside the class
 
 from hylo.core.dsl import DSL, Primitive
-from hylo.core.program import Invented, Lam, Prim, Program, Var, spine
+from hylo.core.program import Invented, Lam, Prim, Program, Var, spine, walk
 from hylo.core.types import (
     TCon,
     TVar,
@@ -46,6 +46,9 @@ from hylo.core.types import (
 )
 
 QUANTUM = 8  # cost units per nat
+#: The weight of a literal a grammar lacks when it scores a program that uses one
+#: (`Grammar.with_literals`); a domain's task constants default to the same.
+LITERAL_LOG_WEIGHT = -2.0
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,14 @@ class Grammar:
         dsl = self.dsl.with_primitives(primitives)
         weights = {n: self.log_weights.get(n, log_weight) for n in dsl.names()}
         return Grammar(dsl, weights, self.log_variable, self.max_type_size)
+
+    def with_literals(self, program: Program, log_weight: float = LITERAL_LOG_WEIGHT) -> Grammar:
+        """This grammar plus the literals `program` uses that it lacks (names the DSL's literal
+        hook resolves, such as a task's constants), each weighted `log_weight`: the grammar to
+        score a program found with its task's constants outside that task's search (learning,
+        frontiers). This grammar itself when there are none."""
+        extra = self.dsl.literals(q.name for q in walk(program) if isinstance(q, Prim))
+        return self.with_primitives(extra, log_weight) if extra else self
 
     def with_weights(self, weights: Mapping[str, float]) -> Grammar:
         """The same DSL with `weights` (per name; `$variable` for variables) over these ones:

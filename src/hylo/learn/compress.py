@@ -136,7 +136,7 @@ def check_program(
     """`candidate` in the grammar's form if it is derivable and behaves like `original`."""
     try:
         p = grammar_form(candidate, task.request, dsl)
-        grammar.cost(p, task.request)
+        grammar.with_literals(p).cost(p, task.request)  # literals: a task's constants
     except (RewriteError, NotDerivable, RecursionError):
         return None
     if not same_behaviour(original, p, dsl, task):

@@ -53,7 +53,9 @@ class Frontiers:
             for text, _ in cur:
                 try:
                     p = grammar.dsl.parse(text)
-                    scored.append((text, grammar.description_length(p, task.request)))
+                    # a task's constants (literals) are scored as that task's grammar has them
+                    scored.append((text, grammar.with_literals(p).description_length(
+                        p, task.request)))
                 except (NotDerivable, ValueError, RecursionError):
                     continue
             self.replace(name, scored)

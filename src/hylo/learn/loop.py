@@ -442,7 +442,7 @@ def _sleep(config: LearnConfig, grammar: Grammar, frontiers: Frontiers,
     rewritten: dict[str, list[tuple[str, float]]] = {}
     for (task, _), program in zip(corpus, result.programs, strict=True):
         try:
-            dl = widened.description_length(program, task.request)
+            dl = widened.with_literals(program).description_length(program, task.request)
         except NotDerivable:
             continue
         rewritten.setdefault(task.name, []).append((show(program), dl))

@@ -98,7 +98,7 @@ def frontier_weights(grammar: Grammar, programs: Sequence[tuple[Program, Type]])
     logp = []
     for p, t in programs:
         try:
-            logp.append(-grammar.description_length(p, t))
+            logp.append(-grammar.with_literals(p).description_length(p, t))
         except NotDerivable:
             logp.append(-math.inf)
     m = max(logp, default=-math.inf)
@@ -127,11 +127,13 @@ def refit(
         if weight <= 0:
             continue
         try:
-            cs = choices(grammar, program, request)
+            cs = choices(grammar.with_literals(program), program, request)
         except (NotDerivable, RecursionError):
             continue
-        for context, chosen in cs:
-            counts[context][chosen] += weight
+        for (cnames, n_vars), chosen in cs:
+            if chosen not in index:  # a task's constant (literal): no weight of this grammar
+                continue
+            counts[(tuple(n for n in cnames if n in index), n_vars)][chosen] += weight
     if not counts:
         return Grammar(grammar.dsl, dict(grammar.log_weights), grammar.log_variable,
                        grammar.max_type_size)
