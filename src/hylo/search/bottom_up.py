@@ -1,0 +1,629 @@
+"""Bottom-up enumeration with observational equivalence, lambdas included (Probe / Bee search).
+
+Programs are built from smaller ones in increasing cost under the grammar's quantised
+production costs: `p(a1..ak)` at hole `(tau, env)` costs `cost(p | tau, env) + sum cost(ai)`,
+its description length top-down, so a learned grammar and its inventions order the search. A
+*bank* holds the programs of one type in one context (`hylo.search.bottom_up_bank.Context`), by
+cost level; level `L` of every bank is built from the entries of lower levels whose costs add
+up to `L` minus the production's cost.
+
+Each program is evaluated once, on all of its context's points at once: its value tuple is
+made from its children's tuples by calling the primitive's `impl` per point (a failure is a
+marker at that point; a lazy primitive such as `if` gets thunks of the children's values, so
+it selects pointwise). It is kept only if its tuple is new for its bank (the domain's value
+key); a tuple that fails everywhere is dropped. At the root context the points are the
+examples, so merging is exact there; a root program of the request's return type whose tuple
+equals the outputs is confirmed by the `Checker` and returned.
+
+Lambdas are first-class: an argument of arrow type `a1 -> .. -> an -> b` is a body of type `b`
+found bottom-up in a child context (the lambda's arguments in front of the outer variables,
+`$0` the innermost argument), whose points are probe bindings of the arguments; bodies are
+merged by their values there (an approximation; see `bottom_up_bank`). A lambda applied at the
+outer level is its body's real compiled closure, so outer values are exact. Lambdas nest up to
+`max_lambda_depth`.
+
+Memory is bounded by a stop, not eviction: once `max_values` values (or `budget.max_nodes`)
+are stored, the search ends with `stopped="memory"`. Every evaluation runs under
+`budget.limits` and the watchdog (`hylo.core.limits.arm`), its time limit never more than what
+is left of the budget; the search stops at its deadline (`"timeout"`), after
+`budget.max_candidates` programs evaluated (`"candidates"`), or when no new value can be built
+(`"exhausted"`). `SearchResult.candidates` counts programs evaluated. Deterministic: banks,
+productions and entries are walked in creation order, probes drawn with fixed seeds.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Hashable, Iterator
+from dataclasses import replace
+from typing import Any
+
+from hylo.core import evaluate
+from hylo.core.domain import Domain
+from hylo.core.evaluate import Closure, lam_node, prim_node, var_node
+from hylo.core.grammar import QUANTUM, Grammar
+from hylo.core.limits import COUNTER, EPOCH, EXPIRED, StepLimit, arm, disarm
+from hylo.core.program import App, Lam, Prim, Program, Var
+from hylo.core.task import Task
+from hylo.core.types import Type, arguments, is_arrow, returns
+from hylo.core.values import strict_equal
+from hylo.search.base import Budget, Searcher, SearchResult
+from hylo.search.bottom_up_bank import Context, Probes, child_points, tuple_key_fn
+from hylo.search.check import Checker
+from hylo.search.enumerate import FAILED, _invention_primitive
+
+_CHECK = 512  # evaluations between two looks at the clock, the memory and the budget
+_MIN_SECONDS = 0.001
+
+
+class _Stop(Exception):
+    """Ends a run: `args[0]` is the reason (a `STOP_REASONS` entry)."""
+
+
+class _Found(Exception):
+    """Ends a run: `args` is (root entry, cost) of a program the checker accepted."""
+
+
+def _raise_failed() -> Any:
+    raise ValueError("argument failed")
+
+
+class Bank:
+    """The programs of one type in one context, by cost level."""
+
+    __slots__ = ("bid", "ctx", "tau", "prods", "levels", "nonempty", "seen", "upto")
+
+    def __init__(self, bid: int, ctx: Context, tau: Type) -> None:
+        self.bid = bid
+        self.ctx = ctx
+        self.tau = tau
+        # (production cost, production id, ((argument bank, lambdas), ...)), by cost + arity;
+        # None until the bank is first built (`BottomUpRun.expand`)
+        self.prods: list[tuple[int, int, tuple[tuple[Bank, int], ...]]] | None = None
+        self.levels: dict[int, list[int]] = {}
+        self.nonempty: list[int] = []  # costs of non-empty levels, ascending
+        self.seen: dict[Hashable, int] = {}  # value key -> entry
+        self.upto = 0  # levels 1..upto are built
+
+
+class BottomUpRun:
+    """One bottom-up search of one task (the state `BottomUpSearcher.search` builds).
+
+    After the run, `banks` and `entries()` expose what was kept (tests inspect them).
+    """
+
+    def __init__(self, grammar: Grammar, task: Task, domain: Domain | None,
+                 max_lambda_depth: int, probes: int, max_points: int) -> None:
+        self.grammar = grammar
+        self.dsl = grammar.dsl
+        self.task = task
+        self.domain = domain
+        self.max_lambda_depth = max_lambda_depth
+        self.max_points = max_points
+        self.key = tuple_key_fn(domain)
+        self.probes = Probes(task, domain, probes)
+        inputs = arguments(task.request)
+        self.arity = len(inputs)
+        root_envs = [evaluate.input_env(ex.inputs) for ex in task.examples]
+        self.contexts: list[Context] = [
+            Context(0, None, tuple(reversed(inputs)), root_envs,
+                    list(range(len(root_envs))), 0, 0)
+        ]
+        self._children: dict[tuple[int, tuple[Type, ...]], Context] = {}
+        # Productions: id -> (name or "$i", maker or None, variable index, lambdas per argument)
+        self.prod_name: list[str] = []
+        self.prod_maker: list[Any] = []
+        self.prod_var: list[int] = []
+        self.prod_lams: list[tuple[int, ...]] = []
+        self.prod_has_lam: list[bool] = []
+        self._prod_ids: dict[tuple[str, tuple[int, ...]], int] = {}
+        self._makers: dict[str, Any] = {}
+        # Entries (parallel lists): value tuple, (production id, *children), has a failure
+        self.vals: list[tuple[Any, ...]] = []
+        self.struct: list[tuple[int, ...]] = []
+        self.bad: list[bool] = []
+        self.bank_of: list[int] = []
+        self._closures: dict[int, Closure] = {}
+        self._funcs: dict[int, tuple[Any, ...]] = {}
+        self._var_vals: dict[tuple[int, int], tuple[Any, ...]] = {}
+        self.banks: list[Bank] = []
+        self._bank_index: dict[tuple[int, Type], Bank] = {}
+        self.evaluated = 0
+        self.max_arity = 0  # over the productions of the banks expanded so far
+        self.max_prod_cost = 0
+        self.root = self._bank(self.contexts[0], returns(task.request))
+        self.target = self.key(tuple(ex.output for ex in task.examples))
+
+    # ------------------------------------------------------------ structure
+    def _bank(self, ctx: Context, tau: Type) -> Bank:
+        b = self._bank_index.get((ctx.cid, tau))
+        if b is None:
+            b = Bank(len(self.banks), ctx, tau)
+            self._bank_index[(ctx.cid, tau)] = b
+            self.banks.append(b)  # its productions are filled by `_expand`
+        return b
+
+    def _child(self, ctx: Context, arg_types: tuple[Type, ...]) -> Context:
+        key = (ctx.cid, arg_types)
+        c = self._children.get(key)
+        if c is None:
+            envs, origin = child_points(ctx, arg_types, self.probes, self.max_points)
+            env = (*reversed(arg_types), *ctx.env)
+            c = Context(len(self.contexts), ctx, env, envs, origin, ctx.depth + 1,
+                        len(arg_types))
+            self.contexts.append(c)
+            self._children[key] = c
+        return c
+
+    def _prod_id(self, name: str, var: int, lams: tuple[int, ...]) -> int:
+        key = (name, lams)
+        pid = self._prod_ids.get(key)
+        if pid is None:
+            pid = len(self.prod_name)
+            self._prod_ids[key] = pid
+            self.prod_name.append(name)
+            self.prod_var.append(var)
+            self.prod_lams.append(lams)
+            self.prod_has_lam.append(any(lams))
+            self.prod_maker.append(None if var >= 0 else self._maker(name))
+        return pid
+
+    def _maker(self, name: str) -> Any:
+        m = self._makers.get(name)
+        if m is None:
+            m = (self.dsl.primitives[name] if name in self.dsl.primitives
+                 else _invention_primitive(name, self.dsl))
+            self._makers[name] = m
+        return m
+
+    def expand(self, b: Bank) -> None:
+        """Fill bank `b`'s productions (on its first build: unreached banks cost nothing)."""
+        ctx = b.ctx
+        prods: list[tuple[int, int, tuple[tuple[Bank, int], ...]]] = []
+        for prod in self.grammar.productions(b.tau, ctx.env):
+            if prod.var_index >= 0:
+                pid = self._prod_id(prod.name, prod.var_index, ())
+                prods.append((prod.cost, pid, ()))
+                continue
+            args: list[tuple[Bank, int]] = []
+            for t in prod.arg_types:
+                if is_arrow(t):
+                    ats = tuple(arguments(t))
+                    # No lambda deeper than allowed, nor over a type with no probes.
+                    if ctx.depth >= self.max_lambda_depth or not all(
+                            self.probes.has(a) for a in ats):
+                        break
+                    args.append((self._bank(self._child(ctx, ats), returns(t)), len(ats)))
+                else:
+                    args.append((self._bank(ctx, t), 0))
+            else:
+                pid = self._prod_id(prod.name, -1, tuple(n for _, n in args))
+                prods.append((prod.cost, pid, tuple(args)))
+        prods.sort(key=lambda p: p[0] + len(p[2]))
+        b.prods = prods
+        self.max_arity = max(self.max_arity, max((len(p[2]) for p in prods), default=0))
+        self.max_prod_cost = max(self.max_prod_cost, max((p[0] for p in prods), default=0))
+
+    # ------------------------------------------------------------ programs and closures
+    def body(self, eid: int) -> Program:
+        """The program of entry `eid` (free variables: its context's)."""
+        key = self.struct[eid]
+        pid = key[0]
+        if self.prod_var[pid] >= 0:
+            return Var(self.prod_var[pid])
+        name = self.prod_name[pid]
+        out: Program = Prim(name) if name in self.dsl.primitives else self.dsl.invented(name)
+        for c, n in zip(key[1:], self.prod_lams[pid], strict=True):
+            arg = self.body(c)
+            for _ in range(n):
+                arg = Lam(arg)
+            out = App(out, arg)
+        return out
+
+    def program(self, eid: int) -> Program:
+        p = self.body(eid)
+        for _ in range(self.arity):
+            p = Lam(p)
+        return p
+
+    def closure(self, eid: int) -> Closure:
+        """Entry `eid` compiled (from its children's closures), built on first use."""
+        f = self._closures.get(eid)
+        if f is None:
+            key = self.struct[eid]
+            pid = key[0]
+            var = self.prod_var[pid]
+            if var >= 0:
+                f = var_node(var)
+            else:
+                maker = self.prod_maker[pid]
+                if maker.arity == 0:
+                    impl = maker.impl
+                    f = lambda env, impl=impl: impl()  # noqa: E731
+                else:
+                    args = []
+                    for c, n in zip(key[1:], self.prod_lams[pid], strict=True):
+                        g = self.closure(c)
+                        for _ in range(n):
+                            g = lam_node(g)
+                        args.append(g)
+                    f = prim_node(maker, args)
+            self._closures[eid] = f
+        return f
+
+    def funcs(self, eid: int) -> tuple[Any, ...]:
+        """The lambda whose body is entry `eid`, as a function value at each point of the
+        outer context (the body's real closure over that point's environment)."""
+        fs = self._funcs.get(eid)
+        if fs is None:
+            ctx = self.banks[self.bank_of[eid]].ctx
+            g = self.closure(eid)
+            for _ in range(ctx.nargs):
+                g = lam_node(g)
+            assert ctx.parent is not None
+            fs = tuple(g(env) for env in ctx.parent.envs)
+            self._funcs[eid] = fs
+        return fs
+
+    def entries(self) -> Iterator[tuple[Bank, int, int]]:
+        """(bank, cost, entry) for every entry kept, bank by bank, cheapest first."""
+        for b in self.banks:
+            for cost in b.nonempty:
+                for eid in b.levels[cost]:
+                    yield b, cost, eid
+
+    # ------------------------------------------------------------ evaluation
+    def _values(self, ctx: Context, pid: int, children: tuple[int, ...]) -> tuple[Any, ...]:
+        """The value tuple of production `pid` over `children` at `ctx`'s points."""
+        var = self.prod_var[pid]
+        if var >= 0:
+            key = (ctx.cid, var)
+            vs = self._var_vals.get(key)
+            if vs is None:
+                vs = tuple(env[var] for env in ctx.envs)
+                self._var_vals[key] = vs
+            return vs
+        maker = self.prod_maker[pid]
+        impl = maker.impl
+        n = len(ctx.envs)
+        if not children:
+            try:
+                evaluate.start_cheap()
+                v = impl()
+            except Exception:
+                v = FAILED
+            return (v,) * n
+        lams = self.prod_lams[pid]
+        vals = self.vals
+        if self.prod_has_lam[pid]:
+            cols = []
+            bad = False
+            for c, k in zip(children, lams, strict=True):
+                if k:
+                    fs = self._funcs.get(c)
+                    cols.append(fs if fs is not None else self.funcs(c))
+                else:
+                    cols.append(vals[c])
+                    bad = bad or self.bad[c]
+        else:
+            cols = [vals[c] for c in children]
+            isbad = self.bad
+            bad = any([isbad[c] for c in children])
+        start = evaluate.start_cheap
+        start()  # one evaluation: this node on all its points (one step and time budget)
+        if maker.lazy:
+            out = []
+            for args in zip(*cols, strict=True):
+                try:
+                    out.append(impl(*[_raise_failed if a is FAILED else (lambda a=a: a)
+                                      for a in args]))
+                except StepLimit:
+                    out.append(FAILED)
+                    start()
+                except Exception:
+                    out.append(FAILED)
+            return tuple(out)
+        if not bad:  # the fast path: one C-level map, resumed after a failing point
+            out = []
+            try:
+                out.extend(map(impl, *cols))
+                return tuple(out)
+            except StepLimit:
+                start()
+            except Exception:
+                pass
+            out.append(FAILED)  # `extend` kept the points before the failing one
+            i = len(out)
+            while i < n:
+                try:
+                    out.extend(map(impl, *[col[i:] for col in cols]))
+                    break
+                except StepLimit:
+                    start()
+                except Exception:
+                    pass
+                out.append(FAILED)
+                i = len(out)
+            return tuple(out)
+        out = []
+        for args in zip(*cols, strict=True):
+            if FAILED in args:
+                out.append(FAILED)
+                continue
+            try:
+                out.append(impl(*args))
+            except StepLimit:
+                out.append(FAILED)
+                start()
+            except Exception:
+                out.append(FAILED)
+        return tuple(out)
+
+
+class BottomUpSearcher(Searcher):
+    """Bottom-up enumeration with observational equivalence; see the module docstring.
+
+    Params: `max_lambda_depth` (lambdas nested at most this deep, as top-down's),
+    `max_values` (values stored before the search stops with "memory"), `probes` (probe
+    values per argument type and example), `max_points` (points of a lambda body's context).
+    """
+
+    name = "bottom-up"
+    params = ("max_lambda_depth", "max_values", "probes", "max_points")
+
+    def __init__(
+        self,
+        grammar: Grammar,
+        domain: Domain | None = None,
+        max_lambda_depth: int = 2,
+        max_values: int = 2_000_000,
+        probes: int = 10,
+        max_points: int = 48,
+    ) -> None:
+        super().__init__(grammar, domain)
+        for pname, value, low, high in (
+            ("max_lambda_depth", max_lambda_depth, 0, 8),
+            ("max_values", max_values, 1, 1 << 40),
+            ("probes", probes, 1, 1000),
+            ("max_points", max_points, 1, 100_000),
+        ):
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise ValueError(f"{pname} must be an integer in [{low}, {high}], got {value!r}")
+        self.max_lambda_depth = max_lambda_depth
+        self.max_values = max_values
+        self.probes = probes
+        self.max_points = max_points
+        self.run_: BottomUpRun | None = None  # the last search's state, for inspection
+
+    def search(self, task: Task, budget: Budget) -> SearchResult:
+        t0 = time.perf_counter()
+        deadline = t0 + budget.seconds
+        result = SearchResult(task.name, False)
+        if not task.examples:
+            result.stopped = "error: task has no examples"
+            return result
+        grammar = self.grammar_for(task)
+        run = BottomUpRun(grammar, task, self.domain, self.max_lambda_depth, self.probes,
+                          self.max_points)
+        self.run_ = run
+        equal = self.domain.equal if self.domain is not None else strict_equal
+        limits = budget.limits
+        cap = min(self.max_values, budget.max_nodes)
+        state = _Loop(run, budget, deadline, cap)
+        checker_for: Callable[[float], Checker] = lambda s: Checker(  # noqa: E731
+            grammar.dsl, equal, replace(limits, max_seconds=s))
+        evaluate.start(limits)
+        found: tuple[int, int] | None = None
+        try:
+            state.rearm()
+            found = state.loop(checker_for)
+            stopped = "solved"
+        except _Found as e:  # found while building every bank (`_Loop._exhausted`)
+            found = (e.args[0], e.args[1])
+            stopped = "solved"
+        except _Stop as e:
+            stopped = str(e.args[0])
+        except RecursionError:
+            stopped = "error: recursion while enumerating"
+        except MemoryError:
+            stopped = "memory"
+        finally:
+            disarm()
+        result.seconds = time.perf_counter() - t0
+        result.candidates = run.evaluated
+        result.stopped = stopped
+        if found is not None:
+            eid, cost = found
+            result.solved = True
+            result.program = str(run.program(eid))
+            result.description_length = cost / QUANTUM
+        return result
+
+
+class _Loop:
+    """The level-by-level walk of a `BottomUpRun` under a budget."""
+
+    def __init__(self, run: BottomUpRun, budget: Budget, deadline: float, cap: int) -> None:
+        self.run = run
+        self.budget = budget
+        self.deadline = deadline
+        self.cap = cap
+        self.max_candidates = budget.max_candidates if budget.max_candidates is not None \
+            else math.inf
+        self.next_check = _CHECK
+        self.epoch = 0
+        self.seconds = budget.limits.max_seconds
+
+    def rearm(self) -> None:
+        left = self.deadline - time.perf_counter()
+        if left <= 0:
+            raise _Stop("timeout")
+        self.seconds = max(_MIN_SECONDS, min(self.budget.limits.max_seconds, left))
+        evaluate.set_seconds(self.seconds)
+        arm(self.seconds, self.deadline)
+        self.epoch = COUNTER[EPOCH]
+
+    def check(self) -> None:
+        run = self.run
+        self.next_check = run.evaluated + _CHECK
+        if COUNTER[EXPIRED] == self.epoch or time.perf_counter() > self.deadline:
+            raise _Stop("timeout")
+        if len(run.vals) >= self.cap:
+            raise _Stop("memory")
+        if run.evaluated >= self.max_candidates:
+            raise _Stop("candidates")
+        self.rearm()
+
+    def loop(self, checker_for: Callable[[float], Checker]) -> tuple[int, int]:
+        """Walk the root bank's levels; banks below are built on demand (a level of a bank is
+        built when a production above first asks for it, from its own lower levels), so a
+        bank reached only through dear productions is built only when its cost is in reach."""
+        run = self.run
+        self.checker_for = checker_for
+        root = run.root
+        streak = 0
+        look = 32
+        while True:
+            level = root.upto + 1
+            try:
+                self.get(root, level)
+            except _Found as found:
+                return found.args[0], found.args[1]
+            except StepLimit:  # the watchdog's interrupt landed between two evaluations
+                pass
+            streak = 0 if root.levels.get(level) else streak + 1
+            if streak >= look:  # a long run of empty levels: is anything left to build?
+                look *= 2
+                if self._exhausted(level):
+                    raise _Stop("exhausted")
+
+    def _exhausted(self, level: int) -> bool:
+        """Build every bank up to `level`; then nothing more can be built when no level in
+        reach of the kept entries got one (no combination of them reaches `level` or above)."""
+        run = self.run
+        i = 0
+        while i < len(run.banks):  # building banks expands them, which can make new ones
+            self.get(run.banks[i], level)  # `_Found` from here reaches `search`
+            i += 1
+        last = max((b.nonempty[-1] for b in run.banks if b.nonempty), default=0)
+        return level > run.max_arity * last + run.max_prod_cost
+
+    def get(self, bank: Bank, level: int) -> None:
+        """Build `bank` up to `level` (raises `_Found` when a root entry fits the task)."""
+        while bank.upto < level:
+            bank.upto += 1
+            self._level(bank, bank.upto)
+
+    def _level(self, bank: Bank, level: int) -> None:
+        """Build `bank`'s entries of cost `level` (its children's lower levels on demand);
+        a root entry whose values are the outputs is confirmed by the checker and ends the
+        search (`_Found`; the rest of the level is left unbuilt)."""
+        run = self.run
+        out: list[int] = []
+        bank.levels[level] = out
+        ctx = bank.ctx
+        seen = bank.seen
+        values = run._values
+        key_of = run.key
+        is_root = bank is run.root
+        target = run.target
+        vals = run.vals
+        struct = run.struct
+        bad = run.bad
+        bank_of = run.bank_of
+        bid = bank.bid
+        failed = FAILED
+        counter = COUNTER
+        get = self.get
+        if bank.prods is None:
+            run.expand(bank)
+        for pcost, pid, args in bank.prods:  # type: ignore[union-attr]
+            rem = level - pcost
+            k = len(args)
+            if rem < k:
+                break
+            combos: Any
+            if k == 0:
+                if rem:
+                    continue
+                combos = ((),)
+            elif k == 1:
+                a = args[0][0]
+                if a.upto < rem:
+                    get(a, rem)
+                la = a.levels.get(rem)
+                if not la:
+                    continue
+                combos = [(x,) for x in la]
+            elif k == 2:
+                a, b = args[0][0], args[1][0]
+                top = rem - 1
+                if a.upto < top:
+                    get(a, top)
+                pairs = []
+                for ca in a.nonempty:
+                    if ca > top:
+                        break
+                    cb = rem - ca
+                    if b.upto < cb:
+                        get(b, cb)
+                    lb = b.levels.get(cb)
+                    if lb:
+                        pairs.append((a.levels[ca], lb))
+                if not pairs:
+                    continue
+                combos = ((x, y) for la, lb in pairs for y in lb for x in la)
+            else:
+                combos = self._combinations(args, rem)
+            for children in combos:
+                if run.evaluated >= self.next_check or counter[EXPIRED] == self.epoch:
+                    self.check()
+                run.evaluated += 1
+                vs = values(ctx, pid, children)
+                if failed in vs and all(v is failed for v in vs):
+                    continue
+                key = key_of(vs)
+                if key in seen:
+                    continue
+                eid = len(vals)
+                vals.append(vs)
+                struct.append((pid, *children))
+                bad.append(failed in vs)
+                bank_of.append(bid)
+                seen[key] = eid
+                out.append(eid)
+                if is_root and key == target:
+                    if self.checker_for(self.seconds).fits(run.program(eid), run.task):
+                        raise _Found(eid, level)
+                    self.rearm()
+        if out:
+            bank.nonempty.append(level)
+        else:
+            del bank.levels[level]
+
+    def _combinations(self, args: tuple[tuple[Bank, int], ...], rem: int
+                      ) -> Iterator[tuple[int, ...]]:
+        """Children of a production whose argument costs add up to `rem`, each from its
+        bank's levels (built on demand), in a fixed order."""
+        k = len(args)
+        if k == 0:
+            if rem == 0:
+                yield ()
+            return
+        first = args[0][0]
+        if k == 1:
+            if first.upto < rem:
+                self.get(first, rem)
+            yield from ((x,) for x in first.levels.get(rem, ()))
+            return
+        top = rem - (k - 1)
+        if first.upto < top:
+            self.get(first, top)
+        for ca in first.nonempty:
+            if ca > top:
+                break
+            la = first.levels[ca]
+            for rest in self._combinations(args[1:], rem - ca):
+                for x in la:
+                    yield (x, *rest)
