@@ -70,3 +70,46 @@ def evaluation_rate(
         "solved": r.solved,
         "searcher": built.spec(),
     }
+
+
+def bottom_up_rate(
+    grammar: Grammar,
+    task: Task,
+    seconds: float,
+    domain: Domain | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> dict:
+    """Throughput of the bottom-up searcher (`hylo.search.bottom_up`) on `task`, which it
+    should not solve within `seconds` (then every second counts), on one core:
+
+    - `values_per_second`: distinct values kept (programs whose value tuple was new for their
+      type and context, lambda bodies included), per CPU second;
+    - `evaluated_per_second`: programs evaluated (each once, on all its context's points),
+      per CPU second. Includes building the banks; wall-clock rates beside.
+    Compare `values_per_second` with `generation_rate`'s `programs_per_second` (top-down's
+    distinct programs of the request) on the same request.
+    """
+    from hylo.search.bottom_up import BottomUpSearcher
+
+    built = BottomUpSearcher(grammar, domain, **dict(params or {}))
+    c0 = time.process_time()
+    r = built.solve(task, Budget(seconds=seconds))
+    cpu = max(time.process_time() - c0, 1e-9)
+    run = built.run_
+    values = len(run.vals) if run is not None else 0
+    return {
+        "task": task.name,
+        "examples": len(task.examples),
+        "values": values,
+        "evaluated": r.candidates,
+        "cpu_seconds": round(cpu, 3),
+        "wall_seconds": round(r.seconds, 3),
+        "values_per_second": round(values / cpu),
+        "evaluated_per_second": round(r.candidates / cpu),
+        "values_per_wall_second": round(values / max(r.seconds, 1e-9)),
+        "max_description_length": (run.root.upto / QUANTUM) if run is not None else 0.0,
+        "contexts": len(run.contexts) if run is not None else 0,
+        "solved": r.solved,
+        "stopped": r.stopped,
+        "searcher": built.spec(),
+    }
