@@ -72,7 +72,8 @@ def _raise_failed() -> Any:
 class Bank:
     """The programs of one type in one context, by cost level."""
 
-    __slots__ = ("bid", "ctx", "tau", "prods", "levels", "nonempty", "seen", "upto")
+    __slots__ = ("bid", "ctx", "tau", "prods", "levels", "nonempty", "seen", "upto",
+                 "lam_levels", "lam_nonempty")
 
     def __init__(self, bid: int, ctx: Context, tau: Type) -> None:
         self.bid = bid
@@ -85,6 +86,11 @@ class Bank:
         self.nonempty: list[int] = []  # costs of non-empty levels, ascending
         self.seen: dict[Hashable, int] = {}  # value key -> entry
         self.upto = 0  # levels 1..upto are built
+        # In a lambda body's context: the entries that use one of the lambda's arguments, the
+        # only ones used as lambdas (a body that ignores them all is a constant function,
+        # which `map`, `filter` & co. need not be given: ordinary programs say the same)
+        self.lam_levels: dict[int, list[int]] = {}
+        self.lam_nonempty: list[int] = []
 
 
 class BottomUpRun:
@@ -124,8 +130,10 @@ class BottomUpRun:
         self.struct: list[tuple[int, ...]] = []
         self.bad: list[bool] = []
         self.bank_of: list[int] = []
+        self.masks: list[int] = []  # free variables of each entry (bit i: $i of its context)
         self._closures: dict[int, Closure] = {}
         self._funcs: dict[int, tuple[Any, ...]] = {}
+        self._evaluators: dict[int, Callable[[Context, tuple[int, ...]], tuple[Any, ...]]] = {}
         self._var_vals: dict[tuple[int, int], tuple[Any, ...]] = {}
         self.banks: list[Bank] = []
         self._bank_index: dict[tuple[int, Type], Bank] = {}
@@ -274,6 +282,57 @@ class BottomUpRun:
                     yield b, cost, eid
 
     # ------------------------------------------------------------ evaluation
+    def evaluator(self, pid: int) -> Callable[[Context, tuple[int, ...]], tuple[Any, ...]]:
+        """A function `(context, children) -> value tuple` for production `pid`: `_values`,
+        specialised for the common case (a plain primitive of one or two value arguments)."""
+        ev = self._evaluators.get(pid)
+        if ev is not None:
+            return ev
+        maker = self.prod_maker[pid]
+        generic = self._values
+        if (maker is None or maker.lazy or self.prod_has_lam[pid]
+                or len(self.prod_lams[pid]) not in (1, 2)):
+            def ev(ctx: Context, children: tuple[int, ...]) -> tuple[Any, ...]:
+                return generic(ctx, pid, children)
+        else:
+            impl = maker.impl
+            vals = self.vals
+            bad = self.bad
+            start = evaluate.start_cheap
+
+            if len(self.prod_lams[pid]) == 1:
+                def ev(ctx: Context, children: tuple[int, ...]) -> tuple[Any, ...]:
+                    c = children[0]
+                    if bad[c]:
+                        return generic(ctx, pid, children)
+                    start()
+                    out: list[Any] = []
+                    try:
+                        out.extend(map(impl, vals[c]))
+                        return tuple(out)
+                    except StepLimit:
+                        start()
+                    except Exception:
+                        pass
+                    return _resume(impl, [vals[c]], out, len(ctx.envs))
+            else:
+                def ev(ctx: Context, children: tuple[int, ...]) -> tuple[Any, ...]:
+                    c, d = children
+                    if bad[c] or bad[d]:
+                        return generic(ctx, pid, children)
+                    start()
+                    out: list[Any] = []
+                    try:
+                        out.extend(map(impl, vals[c], vals[d]))
+                        return tuple(out)
+                    except StepLimit:
+                        start()
+                    except Exception:
+                        pass
+                    return _resume(impl, [vals[c], vals[d]], out, len(ctx.envs))
+        self._evaluators[pid] = ev
+        return ev
+
     def _values(self, ctx: Context, pid: int, children: tuple[int, ...]) -> tuple[Any, ...]:
         """The value tuple of production `pid` over `children` at `ctx`'s points."""
         var = self.prod_var[pid]
@@ -333,19 +392,7 @@ class BottomUpRun:
                 start()
             except Exception:
                 pass
-            out.append(FAILED)  # `extend` kept the points before the failing one
-            i = len(out)
-            while i < n:
-                try:
-                    out.extend(map(impl, *[col[i:] for col in cols]))
-                    break
-                except StepLimit:
-                    start()
-                except Exception:
-                    pass
-                out.append(FAILED)
-                i = len(out)
-            return tuple(out)
+            return _resume(impl, cols, out, n)
         out = []
         for args in zip(*cols, strict=True):
             if FAILED in args:
@@ -359,6 +406,23 @@ class BottomUpRun:
             except Exception:
                 out.append(FAILED)
         return tuple(out)
+
+
+def _resume(impl: Any, cols: list[tuple[Any, ...]], out: list[Any], n: int) -> tuple[Any, ...]:
+    """Finish a fast-path evaluation that raised at point `len(out)` (which fails): `map`
+    again from the next point, as often as points fail."""
+    while True:
+        out.append(FAILED)  # `extend` kept the points before the failing one
+        i = len(out)
+        if i >= n:
+            return tuple(out)
+        try:
+            out.extend(map(impl, *[col[i:] for col in cols]))
+            return tuple(out)
+        except StepLimit:
+            evaluate.start_cheap()
+        except Exception:
+            pass
 
 
 class BottomUpSearcher(Searcher):
@@ -376,10 +440,10 @@ class BottomUpSearcher(Searcher):
         self,
         grammar: Grammar,
         domain: Domain | None = None,
-        max_lambda_depth: int = 2,
+        max_lambda_depth: int = 1,
         max_values: int = 2_000_000,
         probes: int = 10,
-        max_points: int = 48,
+        max_points: int = 16,
     ) -> None:
         super().__init__(grammar, domain)
         for pname, value, low, high in (
@@ -524,7 +588,7 @@ class _Loop:
         bank.levels[level] = out
         ctx = bank.ctx
         seen = bank.seen
-        values = run._values
+        evaluator = run.evaluator
         key_of = run.key
         is_root = bank is run.root
         target = run.target
@@ -532,7 +596,10 @@ class _Loop:
         struct = run.struct
         bad = run.bad
         bank_of = run.bank_of
+        masks = run.masks
         bid = bank.bid
+        arg_bits = (1 << ctx.nargs) - 1
+        lam_out: list[int] = []
         failed = FAILED
         counter = COUNTER
         get = self.get
@@ -552,35 +619,40 @@ class _Loop:
                 a = args[0][0]
                 if a.upto < rem:
                     get(a, rem)
-                la = a.levels.get(rem)
+                la = (a.lam_levels if args[0][1] else a.levels).get(rem)
                 if not la:
                     continue
                 combos = [(x,) for x in la]
             elif k == 2:
-                a, b = args[0][0], args[1][0]
+                (a, na), (b, nb) = args
                 top = rem - 1
                 if a.upto < top:
                     get(a, top)
+                a_levels, a_nonempty = (a.lam_levels, a.lam_nonempty) if na else \
+                    (a.levels, a.nonempty)
                 pairs = []
-                for ca in a.nonempty:
+                for ca in a_nonempty:
                     if ca > top:
                         break
                     cb = rem - ca
                     if b.upto < cb:
                         get(b, cb)
-                    lb = b.levels.get(cb)
+                    lb = (b.lam_levels if nb else b.levels).get(cb)
                     if lb:
-                        pairs.append((a.levels[ca], lb))
+                        pairs.append((a_levels[ca], lb))
                 if not pairs:
                     continue
                 combos = ((x, y) for la, lb in pairs for y in lb for x in la)
             else:
                 combos = self._combinations(args, rem)
+            values = evaluator(pid)
+            var = run.prod_var[pid]
+            lams = run.prod_lams[pid]
             for children in combos:
                 if run.evaluated >= self.next_check or counter[EXPIRED] == self.epoch:
                     self.check()
                 run.evaluated += 1
-                vs = values(ctx, pid, children)
+                vs = values(ctx, children)
                 if failed in vs and all(v is failed for v in vs):
                     continue
                 key = key_of(vs)
@@ -591,8 +663,17 @@ class _Loop:
                 struct.append((pid, *children))
                 bad.append(failed in vs)
                 bank_of.append(bid)
+                if var >= 0:
+                    mask = 1 << var
+                else:
+                    mask = 0
+                    for c, n in zip(children, lams, strict=True):
+                        mask |= masks[c] >> n
+                masks.append(mask)
                 seen[key] = eid
                 out.append(eid)
+                if mask & arg_bits:
+                    lam_out.append(eid)
                 if is_root and key == target:
                     if self.checker_for(self.seconds).fits(run.program(eid), run.task):
                         raise _Found(eid, level)
@@ -601,6 +682,9 @@ class _Loop:
             bank.nonempty.append(level)
         else:
             del bank.levels[level]
+        if lam_out:
+            bank.lam_levels[level] = lam_out
+            bank.lam_nonempty.append(level)
 
     def _combinations(self, args: tuple[tuple[Bank, int], ...], rem: int
                       ) -> Iterator[tuple[int, ...]]:
@@ -611,19 +695,21 @@ class _Loop:
             if rem == 0:
                 yield ()
             return
-        first = args[0][0]
+        first, lams = args[0]
+        levels, nonempty = (first.lam_levels, first.lam_nonempty) if lams else \
+            (first.levels, first.nonempty)
         if k == 1:
             if first.upto < rem:
                 self.get(first, rem)
-            yield from ((x,) for x in first.levels.get(rem, ()))
+            yield from ((x,) for x in levels.get(rem, ()))
             return
         top = rem - (k - 1)
         if first.upto < top:
             self.get(first, top)
-        for ca in first.nonempty:
+        for ca in nonempty:
             if ca > top:
                 break
-            la = first.levels[ca]
+            la = levels[ca]
             for rest in self._combinations(args[1:], rem - ca):
                 for x in la:
                     yield (x, *rest)

@@ -32,6 +32,7 @@ _TRUE_KEY, _FALSE_KEY = "\0true", "\0false"
 _BOOL_LIST, _LIST_LIST, _CANON = "\0bools", "\0lists", "\0c"  # tags: no two kinds collide
 _INT_TYPES = frozenset({int})
 _BOOL_TYPES = frozenset({bool})
+_INT_OR_FAILED = frozenset({int, type(FAILED)})
 _LIST_TYPES = frozenset({list})
 
 
@@ -170,7 +171,8 @@ def tuple_key_fn(domain: Domain | None) -> Callable[[tuple[Any, ...]], Hashable]
 
     Where the domain's key is the default `canonical_key`, a cheaper equivalent is used: a
     tuple of plain ints is its own key, a list of plain ints is keyed by the tuple of its
-    elements, anything else by `canonical_key` under a tag (no key of one kind equals a key of
+    elements (a tuple of ints and failures is its own key, the failure being a singleton),
+    anything else by `canonical_key` under a tag (no key of one kind equals a key of
     another: ints, tuples of ints, pairs tagged by a string, strings for booleans and
     failures; `True` is not `1`)."""
     vkey = key_fn(domain)
@@ -199,7 +201,7 @@ def tuple_key_fn(domain: Domain | None) -> Callable[[tuple[Any, ...]], Hashable]
 
     def default(vals: tuple[Any, ...]) -> Hashable:
         types = set(map(type, vals))
-        if types == _INT_TYPES:
+        if types <= _INT_OR_FAILED:  # FAILED is a singleton: equal only to itself
             return vals
         if types == _LIST_TYPES:
             if set(map(type, chain.from_iterable(vals))) <= _INT_TYPES:
