@@ -168,3 +168,40 @@ def test_lambda_and_multi_input_tasks(name: str, request_text: str, pairs: list)
     r, seconds, _ = _solve(task)
     print(f"{name}: {r.program} in {seconds:.2f}s")
     assert r.solved and _fits_reference(r.program, task), r
+
+
+def test_nested_lambdas_at_depth_two() -> None:
+    task = _task("inc-each-inner", "list(list(int)) -> list(list(int))",
+                 [(([[1, 2], [5]],), [[2, 3], [6]]),
+                  (([[0], [], [7, 8, 9]],), [[1], [], [8, 9, 10]])])
+    # A grammar that likes `map` (as a learned one would) brings the answer within reach.
+    grammar = Grammar(DOMAIN.dsl, {"map": 3.0, "+": 1.0})
+    budget = Budget(seconds=10.0, limits=LIMITS)
+    t0 = time.perf_counter()
+    r = BottomUpSearcher(grammar, DOMAIN, max_lambda_depth=2).solve(task, budget)
+    print(f"inc-each-inner: {r.program} in {time.perf_counter() - t0:.2f}s")
+    assert r.solved and _fits_reference(r.program, task), r
+    assert r.program.count("(lam") - 1 == 2  # a lambda inside a lambda
+    shallow = BottomUpSearcher(grammar, DOMAIN, max_lambda_depth=1).solve(
+        task, Budget(seconds=0.5, limits=LIMITS))
+    assert not shallow.solved or shallow.program.count("(lam") - 1 <= 1
+
+
+def test_elementwise_maximum_of_two_lists() -> None:
+    task = _task("max-of-two", "list(int) -> list(int) -> list(int)",
+                 [(([1, 5, 3], [4, 2, 6]), [4, 5, 6]), (([7, 0], [3, 9]), [7, 9]),
+                  (([2, 2, 8, 1], [1, 3, 5, 0]), [2, 3, 8, 1])])
+    r, seconds, _ = _solve(task, seconds=20.0)
+    print(f"max-of-two: {r.program} in {seconds:.2f}s")
+    assert r.solved and _fits_reference(r.program, task), r
+    assert seconds < 20.0
+
+
+def test_memory_and_candidate_budgets_stop_the_search() -> None:
+    task = _task("unsolvable", "list(int) -> int",
+                 [(([1, -2, 3],), 417), (([4],), -40), (([-1, -5],), 999)])
+    r, _, s = _solve(task, seconds=5.0, max_values=300)
+    assert r.stopped == "memory" and s.run_ is not None and len(s.run_.vals) == 300, r
+    s = BottomUpSearcher(GRAMMAR, DOMAIN)
+    r = s.solve(task, Budget(seconds=5.0, max_candidates=1000, limits=LIMITS))
+    assert r.stopped == "candidates" and r.candidates == 1000, r

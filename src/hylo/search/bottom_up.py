@@ -441,7 +441,7 @@ class BottomUpSearcher(Searcher):
         grammar: Grammar,
         domain: Domain | None = None,
         max_lambda_depth: int = 1,
-        max_values: int = 2_000_000,
+        max_values: int = 1_000_000,
         probes: int = 10,
         max_points: int = 16,
     ) -> None:
@@ -515,7 +515,7 @@ class _Loop:
         self.cap = cap
         self.max_candidates = budget.max_candidates if budget.max_candidates is not None \
             else math.inf
-        self.next_check = _CHECK
+        self.next_check = min(_CHECK, self.max_candidates)
         self.epoch = 0
         self.seconds = budget.limits.max_seconds
 
@@ -530,7 +530,7 @@ class _Loop:
 
     def check(self) -> None:
         run = self.run
-        self.next_check = run.evaluated + _CHECK
+        self.next_check = min(run.evaluated + _CHECK, self.max_candidates)
         if COUNTER[EXPIRED] == self.epoch or time.perf_counter() > self.deadline:
             raise _Stop("timeout")
         if len(run.vals) >= self.cap:
@@ -599,6 +599,7 @@ class _Loop:
         masks = run.masks
         bid = bank.bid
         arg_bits = (1 << ctx.nargs) - 1
+        cap = self.cap
         lam_out: list[int] = []
         failed = FAILED
         counter = COUNTER
@@ -659,6 +660,8 @@ class _Loop:
                 if key in seen:
                     continue
                 eid = len(vals)
+                if eid >= cap:
+                    raise _Stop("memory")
                 vals.append(vs)
                 struct.append((pid, *children))
                 bad.append(failed in vs)
