@@ -34,6 +34,7 @@ productions and entries are walked in creation order, probes drawn with fixed se
 from __future__ import annotations
 
 import math
+import sys
 import time
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import replace
@@ -479,6 +480,9 @@ class BottomUpSearcher(Searcher):
             grammar.dsl, equal, replace(limits, max_seconds=s))
         evaluate.start(limits)
         found: tuple[int, int] | None = None
+        # Banks are built on demand, recursively: a chain of cheap productions can go deep.
+        recursion = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(recursion, 8_000))
         try:
             state.rearm()
             found = state.loop(checker_for)
@@ -494,6 +498,7 @@ class BottomUpSearcher(Searcher):
             stopped = "memory"
         finally:
             disarm()
+            sys.setrecursionlimit(recursion)
         result.seconds = time.perf_counter() - t0
         result.candidates = run.evaluated
         result.stopped = stopped
@@ -554,8 +559,8 @@ class _Loop:
                 self.get(root, level)
             except _Found as found:
                 return found.args[0], found.args[1]
-            except StepLimit:  # the watchdog's interrupt landed between two evaluations
-                pass
+            except StepLimit:  # the watchdog's interrupt landed between two evaluations: the
+                pass  # levels being built then miss entries (never a wrong one); go on
             streak = 0 if root.levels.get(level) else streak + 1
             if streak >= look:  # a long run of empty levels: is anything left to build?
                 look *= 2

@@ -5,7 +5,8 @@ the *points*, one value environment per point, on which every program of the con
 The root context's points are the task's examples. A lambda body's context (the lambda's
 arguments in front of the outer variables, `$0` the innermost argument) has, for each point of
 the outer context, a few *probe* bindings of the arguments: values of the argument's type that
-occur in that point's example (inputs and output), a few small integers, both booleans.
+occur in that point's example (inputs and output), a few small integers, both booleans. A
+lambda over a type no example shows (other than int and bool) is not built.
 Bodies are merged by their values on these probes: an approximation (two bodies can agree on
 the probes and differ elsewhere), which never makes a result wrong, since a lambda applied at
 the outer level runs its body's real closure.
@@ -21,7 +22,7 @@ from typing import Any
 
 from hylo.core.domain import Domain
 from hylo.core.task import Task
-from hylo.core.types import BOOL, INT, TCon, Type, arguments, arrow, returns
+from hylo.core.types import BOOL, INT, TCon, Type, arguments, returns
 from hylo.core.values import canonical_key
 from hylo.search.enumerate import FAILED
 
@@ -58,7 +59,6 @@ class Probes:
 
     def __init__(self, task: Task, domain: Domain | None, per_type: int) -> None:
         self.per_type = per_type
-        self.domain = domain
         self.found: list[dict[Type, list[Any]]] = []
         self.key = key_fn(domain)
         inputs = arguments(task.request)
@@ -105,13 +105,6 @@ class Probes:
             if self.key(v) not in seen:
                 added.append(v)
                 seen.add(self.key(v))
-        if not pool and not added and self.domain is not None \
-                and self.domain.sample_inputs is not None:
-            try:  # a type the examples do not show: values from the domain's sampler
-                rng = random.Random(1_000 * example + 7)
-                pool = [xs[0] for xs in self.domain.sample_inputs(arrow(t, t), rng, 4)]
-            except Exception:
-                pool = []
         # The example's own values first, then the small extras, `per_type` in all.
         keep = max(0, self.per_type - len(added))
         pool = (pool[:keep] + added)[: self.per_type]
