@@ -187,6 +187,22 @@ def test_a_learning_iteration_keeps_solutions_with_constants(monkeypatch, tmp_pa
         want = name.split("-")[1]
         assert any(want in p.replace("(", " ").replace(")", " ").split() for p in programs), kept
 
+    # a library file carries them, and an abstraction whose body holds a literal, both ways
+    from hylo.library.exchange import export_library, import_library
+    from hylo.library.grammar_store import load_grammar
+
+    with open_store(db) as store:
+        doc = export_library(store, "lists")
+    doc["abstractions"].append({"name": "take_seven", "body": "(lam (take 7 $0))",
+                                "type": "list(t0) -> list(t0)", "iteration": 0})
+    with open_store(tmp_path / "copy.db") as store:
+        import_library(store, doc)
+        g = load_grammar(store, LISTS_DSL, "lists")
+        raw = store.get_meta(frontier_key("lists"))
+    assert g.cost(g.dsl.parse("(lam (take_seven $0))"), L2L) > 0
+    copied = Frontiers.from_json(json.loads(raw) if isinstance(raw, str) else raw)
+    assert copied.entries == frontiers.entries
+
 
 def test_sleep_scores_refits_and_rescores_solutions_with_constants() -> None:
     from hylo.learn.compress import check_program
