@@ -87,9 +87,10 @@ class Bank:
         self.nonempty: list[int] = []  # costs of non-empty levels, ascending
         self.seen: dict[Hashable, int] = {}  # value key -> entry
         self.upto = 0  # levels 1..upto are built
-        # In a lambda body's context: the entries that use one of the lambda's arguments, the
-        # only ones used as lambdas (a body that ignores them all is a constant function,
-        # which `map`, `filter` & co. need not be given: ordinary programs say the same)
+        # In a lambda body's context, the entries used as lambdas: all of them, or with
+        # `constant_bodies=False` those that use one of the lambda's arguments (a body that
+        # ignores them all is a constant function; ordinary programs can often say the same,
+        # `(map (lam 3) xs)` as `(repeat (length xs) 3)`, though at a higher cost)
         self.lam_levels: dict[int, list[int]] = {}
         self.lam_nonempty: list[int] = []
 
@@ -101,8 +102,10 @@ class BottomUpRun:
     """
 
     def __init__(self, grammar: Grammar, task: Task, domain: Domain | None,
-                 max_lambda_depth: int, probes: int, max_points: int) -> None:
+                 max_lambda_depth: int, probes: int, max_points: int,
+                 constant_bodies: bool = True) -> None:
         self.grammar = grammar
+        self.constant_bodies = constant_bodies
         self.dsl = grammar.dsl
         self.task = task
         self.domain = domain
@@ -431,11 +434,13 @@ class BottomUpSearcher(Searcher):
 
     Params: `max_lambda_depth` (lambdas nested at most this deep, as top-down's),
     `max_values` (values stored before the search stops with "memory"), `probes` (probe
-    values per argument type and example), `max_points` (points of a lambda body's context).
+    values per argument type and example), `max_points` (points of a lambda body's context,
+    at least 4 per outer point), `constant_bodies` (whether a body that ignores its lambda's
+    arguments may be a lambda: off, the search is faster and may miss the cheapest program).
     """
 
     name = "bottom-up"
-    params = ("max_lambda_depth", "max_values", "probes", "max_points")
+    params = ("max_lambda_depth", "max_values", "probes", "max_points", "constant_bodies")
 
     def __init__(
         self,
@@ -445,8 +450,12 @@ class BottomUpSearcher(Searcher):
         max_values: int = 1_000_000,
         probes: int = 10,
         max_points: int = 16,
+        constant_bodies: bool = True,
     ) -> None:
         super().__init__(grammar, domain)
+        if not isinstance(constant_bodies, bool):
+            raise ValueError(f"constant_bodies must be true or false, got {constant_bodies!r}")
+        self.constant_bodies = constant_bodies
         for pname, value, low, high in (
             ("max_lambda_depth", max_lambda_depth, 0, 8),
             ("max_values", max_values, 1, 1 << 40),
@@ -470,7 +479,7 @@ class BottomUpSearcher(Searcher):
             return result
         grammar = self.grammar_for(task)
         run = BottomUpRun(grammar, task, self.domain, self.max_lambda_depth, self.probes,
-                          self.max_points)
+                          self.max_points, self.constant_bodies)
         self.run_ = run
         equal = self.domain.equal if self.domain is not None else strict_equal
         limits = budget.limits
@@ -604,6 +613,7 @@ class _Loop:
         masks = run.masks
         bid = bank.bid
         arg_bits = (1 << ctx.nargs) - 1
+        all_lams = run.constant_bodies
         cap = self.cap
         lam_out: list[int] = []
         failed = FAILED
@@ -680,7 +690,7 @@ class _Loop:
                 masks.append(mask)
                 seen[key] = eid
                 out.append(eid)
-                if mask & arg_bits:
+                if all_lams or mask & arg_bits:
                     lam_out.append(eid)
                 if is_root and key == target:
                     if self.checker_for(self.seconds).fits(run.program(eid), run.task):

@@ -27,6 +27,7 @@ from hylo.core.values import canonical_key
 from hylo.search.enumerate import FAILED
 
 _SMALL_INTS = (0, 1, -1, 2)
+MIN_PROBES = 4  # probe bindings per outer point at least
 _BOOLS = (False, True)
 FAIL_KEY = "\0failed"  # the key of a failed point: no value's key is a str (see `key_fn`)
 _TRUE_KEY, _FALSE_KEY = "\0true", "\0false"
@@ -115,14 +116,15 @@ class Probes:
 def child_points(parent: Context, arg_types: tuple[Type, ...], probes: Probes,
                  max_points: int) -> tuple[list[tuple[Any, ...]], list[int]]:
     """Points of a lambda body's context: for each outer point, probe bindings of the
-    arguments (outermost first in `arg_types`), at most `max_points` in all, spread evenly
-    over the outer points and chosen by a fixed seed where there are more."""
+    arguments (outermost first in `arg_types`), `max_points` in all spread evenly over the
+    outer points but at least `MIN_PROBES` per example under the root (with many examples,
+    one or two probes each would merge bodies that differ), chosen by a fixed seed where there are more."""
     envs: list[tuple[Any, ...]] = []
     origin: list[int] = []
     n = len(parent.envs)
     if n == 0:
         return envs, origin
-    per_point = max(1, max_points // n)
+    per_point = max(MIN_PROBES if parent.parent is None else 1, max_points // n)
     for i, outer in enumerate(parent.envs):
         ex = parent.origin[i]
         pools = [probes.values(ex, t) for t in arg_types]
