@@ -118,7 +118,8 @@ def child_points(parent: Context, arg_types: tuple[Type, ...], probes: Probes,
     """Points of a lambda body's context: for each outer point, probe bindings of the
     arguments (outermost first in `arg_types`), `max_points` in all spread evenly over the
     outer points but at least `MIN_PROBES` per example under the root (with many examples,
-    one or two probes each would merge bodies that differ), chosen by a fixed seed where there are more."""
+    one or two probes each would merge bodies that differ), chosen by a fixed seed where
+    there are more."""
     envs: list[tuple[Any, ...]] = []
     origin: list[int] = []
     n = len(parent.envs)
