@@ -27,7 +27,7 @@ from hylo.core.values import canonical_key
 from hylo.search.enumerate import FAILED
 
 _SMALL_INTS = (0, 1, -1, 2)
-MIN_PROBES = 4  # probe bindings per outer point at least
+MIN_PROBES = 2  # probe bindings per example at least
 _BOOLS = (False, True)
 FAIL_KEY = "\0failed"  # the key of a failed point: no value's key is a str (see `key_fn`)
 _TRUE_KEY, _FALSE_KEY = "\0true", "\0false"
@@ -136,6 +136,8 @@ def child_points(parent: Context, arg_types: tuple[Type, ...], probes: Probes,
             continue
         if total <= per_point:
             combos: Any = itertools.product(*pools)
+        elif len(pools) == 1:  # the example's own values come first: those a lambda meets
+            combos = [(v,) for v in pools[0][:per_point]]
         else:
             rng = random.Random(7919 * parent.cid + 31 * i + len(arg_types))
             picks = sorted(rng.sample(range(total), per_point))
