@@ -71,7 +71,7 @@ def test_constants_never_come_from_held_out_examples_or_booleans() -> None:
 def test_the_domain_wires_them_with_the_documented_weight() -> None:
     assert DOMAIN.task_constants is not None
     assert [p.name for p in DOMAIN.task_constants(TAKE7)] == [p.name for p in task_constants(TAKE7)]
-    assert DOMAIN.search_defaults["constants"]["log_weight"] == -2.0
+    assert DOMAIN.search_defaults["constants"] == {"log_weight": -2.5, "count": MAX_CONSTANTS}
 
 
 # ------------------------------------------------------------------ the literal hook

@@ -44,7 +44,7 @@ SEARCH_DEFAULTS = {
     "timeout": 20.0,
     # constants from the task (hylo.domains.lists.constants): at most `count` per task, each
     # weighted `log_weight` in the task's grammar
-    "constants": {"log_weight": -2.0, "count": MAX_CONSTANTS},
+    "constants": {"log_weight": -2.5, "count": MAX_CONSTANTS},
     "benchmark": {
         "request": "list(int) -> list(int)",
         "suite": "lists",
