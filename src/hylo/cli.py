@@ -199,18 +199,18 @@ def _store(library: Path) -> Any:
 
 
 def _grammar(domain: Domain, library: Path | None) -> Grammar:
-    """The library's grammar if a library file exists, else the uniform grammar."""
+    """The library's grammar if a library file exists, else the domain's prior."""
     if library is not None and not library.exists() and not library.parent.is_dir():
         fail(f"{library}: cannot hold a library: {library.parent} is not a directory")
     if library is None or not library.exists():
-        return Grammar.uniform(domain.dsl)
+        return domain.prior()
     from hylo.library.grammar_store import load_grammar
     from hylo.library.store import StoreError
 
     store = _store(library)
     try:
         with store:
-            return load_grammar(store, domain.dsl, domain.name)
+            return load_grammar(store, domain.dsl, domain.name, default=domain.prior())
     except StoreError as e:
         fail(e)
 
@@ -707,9 +707,10 @@ def bench_enumerate(
     domain_name: str = typer.Option(
         DEFAULT_DOMAIN, "--domain", help="Domain whose search_defaults['benchmark'] is measured."),
 ) -> None:
-    """Engine throughput: programs generated and checked per CPU second (one core)."""
+    """Engine throughput: programs generated and checked top-down, distinct values kept
+    bottom-up, per CPU second (one core)."""
     from hylo.core.types import TypeParseError, parse_type
-    from hylo.search.bench import evaluation_rate, generation_rate
+    from hylo.search.bench import bottom_up_rate, evaluation_rate, generation_rate
 
     domain = _domain(domain_name)
     spec = domain.search_defaults.get("benchmark")
@@ -730,6 +731,8 @@ def bench_enumerate(
     # A task that enumeration does not solve within the time, so every second counts.
     err.print(f"checking for {seconds}s against '{safe(task.name)}' ...")
     ev = evaluation_rate(grammar, task, seconds)
+    err.print(f"bottom-up for {seconds}s against '{safe(task.name)}' ...")
+    bu = bottom_up_rate(grammar, task, seconds, domain)
     out = {
         "suite": "enumerate",
         "domain": domain.name,
@@ -738,14 +741,18 @@ def bench_enumerate(
         "seconds": seconds,
         "programs_per_second": gen["programs_per_second"],
         "evaluated_per_second": ev["evaluated_per_second"],
+        "bottom_up_values_per_second": bu["values_per_second"],
         "generation": gen,
         "evaluation": ev,
+        "bottom_up": bu,
         "counting": (
             "programs_per_second: complete, distinct, well-typed start-symbol programs produced "
             "in order of description length (sub-programs not counted; nothing compiled). "
             "evaluated_per_second: programs generated, compiled and run on the task's examples "
             "in order, stopping at the first failing example; includes generation. Both per CPU "
-            "second of this one process (time.process_time); *_per_wall_second beside them."
+            "second of this one process (time.process_time); *_per_wall_second beside them. "
+            "bottom_up_values_per_second: distinct values the bottom-up searcher keeps (new "
+            "value tuples for their type and context, lambda bodies included) on the same task."
         ),
         "python": sys.version.split()[0],
     }
@@ -757,6 +764,8 @@ def bench_enumerate(
                   f"{gen['programs_per_wall_second']:,}")
     table.add_row(f"programs checked ({ev['examples']} examples)",
                   f"{out['evaluated_per_second']:,}", f"{ev['evaluated_per_wall_second']:,}")
+    table.add_row("bottom-up: distinct values", f"{bu['values_per_second']:,}",
+                  f"{bu.get('values_per_wall_second', 0):,}")
     console.print(table)
     if json_path is not None:
         _write_json(json_path, out)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hylo.core.dsl import DSL, Primitive
+from hylo.core.grammar import Grammar
 from hylo.core.task import Task
 from hylo.core.types import Type
 from hylo.core.values import canonical_key, strict_equal
@@ -63,6 +64,14 @@ class Domain:
     #: `dump_tasks(tasks, extras)`: the text of a task file `load_file` reads back (held-out
     #: examples included, `extras[name]` as extra keys), None: the domain cannot write one
     dump_tasks: Callable[[list[Task], dict[str, dict[str, Any]]], str] | None = None
+
+    def prior(self) -> Grammar:
+        """The grammar search starts from without a library: uniform weights, or the domain's
+        `search_defaults["prior"]` (`{"log_variable": x, "log_weights": {name: w}}`), a prior
+        a domain sets from its training data (e.g. that programs use their inputs)."""
+        spec = self.search_defaults.get("prior") or {}
+        return Grammar(self.dsl, dict(spec.get("log_weights", {})),
+                       float(spec.get("log_variable", 0.0)))
 
     def default_searcher(self) -> dict[str, Any]:
         spec = self.search_defaults.get("searcher")

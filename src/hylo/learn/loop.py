@@ -216,8 +216,11 @@ def _open_run(store: Store, config: LearnConfig, dsl: Any, reporter: Reporter) -
         run_id = store.start_run(RUN_KIND, {**config.to_json(), "start_iteration": start})
         nxt = start
     # The library the previous iteration searched with; for a fresh library the latest stored
-    # grammar (an imported library) or the uniform one.
-    grammar = load_grammar(store, dsl, config.domain, None if nxt == start else nxt - 1)
+    # grammar (an imported library) or the domain's prior.
+    from hylo.domains import get_domain
+
+    grammar = load_grammar(store, dsl, config.domain, None if nxt == start else nxt - 1,
+                           default=get_domain(config.domain).prior())
     frontiers = Frontiers.from_json(store.get_meta(frontier_key(config.domain)), config.keep)
     return _State(run_id, start, nxt, grammar, frontiers), config
 

@@ -81,15 +81,19 @@ def load_inventions(
 
 
 def load_grammar(
-    store: Store, dsl: DSL, domain: str, iteration: int | None = None
+    store: Store, dsl: DSL, domain: str, iteration: int | None = None,
+    default: Grammar | None = None,
 ) -> Grammar:
-    """The domain's grammar (its latest iteration unless given); uniform if none was saved.
+    """The domain's grammar (its latest iteration unless given); `default` (the domain's prior,
+    `Domain.prior()`), else uniform, if none was saved.
     A stored weight for a name the DSL (with the inventions) lacks is a `StoreError`: that
     grammar was written for another DSL, and dropping the name would search a different one."""
     inventions = load_inventions(store, dsl, domain, iteration)
     if inventions:
         dsl = dsl.with_inventions(inventions)
     weights = store.grammar(domain, iteration) or {}
+    if not weights and default is not None:
+        return default.with_dsl(dsl)  # the prior's weights over this DSL (names by name)
     log_variable = weights.pop(VARIABLE_KEY, 0.0)
     unknown = sorted(set(weights) - set(dsl.names()))
     if unknown:
