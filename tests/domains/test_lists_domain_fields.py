@@ -72,7 +72,7 @@ def test_sampler_refuses_types_without_values() -> None:
 
 
 def test_search_defaults_name_a_benchmark_task_of_the_domain() -> None:
-    assert DOMAIN.default_searcher()["name"] == "enumerative"
+    assert DOMAIN.default_searcher()["name"] == "portfolio"
     bench = DOMAIN.search_defaults["benchmark"]
     parse_type(bench["request"])
     names = {t.name for t in DOMAIN.suites[bench["suite"]]()}
