@@ -15,8 +15,11 @@ always says why it stopped, survives programs that raise or loop.
 
 from __future__ import annotations
 
+import gc
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -129,7 +132,8 @@ class Searcher(ABC):
         """`search`, with what it reports confirmed by the shared checker."""
         t0 = time.perf_counter()
         try:
-            result = self.search(task, budget)
+            with callers_heap_frozen():
+                result = self.search(task, budget)
         except RecursionError:
             result = SearchResult(task.name, False, stopped="error: recursion while searching")
         except MemoryError:
@@ -149,6 +153,32 @@ class Searcher(ABC):
         if not result.stopped:
             result.stopped = "solved" if result.solved else "exhausted"
         return result
+
+
+_FROZEN = [0]  # nesting depth: a portfolio's members search inside its own search
+
+
+@contextmanager
+def callers_heap_frozen() -> Iterator[None]:
+    """Keep the objects that exist before a search out of the cyclic collector during it.
+
+    A long-lived caller (the learner with a big library, a notebook, a test run) can hold
+    millions of objects; a full collection scans them all, and one landing inside a short
+    search's budget costs it seconds (measured: 1.0-1.6 s pauses at 2M live objects, which made
+    a 0.05 s search take 1.9 s). Frozen objects are still freed by reference counting, and
+    their cycles at the next collection after the search. A caller that froze objects itself
+    keeps its own policy: nothing is frozen or thawed for it.
+    """
+    outer = _FROZEN[0] == 0 and gc.get_freeze_count() == 0
+    if outer:
+        gc.freeze()
+    _FROZEN[0] += 1
+    try:
+        yield
+    finally:
+        _FROZEN[0] -= 1
+        if outer:
+            gc.unfreeze()
 
 
 def elapsed(t0: float) -> float:
