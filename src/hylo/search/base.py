@@ -26,7 +26,9 @@ from typing import Any, ClassVar
 from hylo.core.domain import Domain
 from hylo.core.grammar import Grammar
 from hylo.core.limits import DEFAULT_LIMITS, Limits
+from hylo.core.program import Lam, Program, free_indices
 from hylo.core.task import Task
+from hylo.core.types import arguments
 from hylo.search.check import Checker
 
 #: Why a search ended. `error: <detail>` is also allowed.
@@ -56,6 +58,9 @@ class SearchResult:
     extra: list[tuple[str, float]] = field(default_factory=list)  # further solutions (text, DL)
     #: a composite strategy's runs of its members (`hylo.search.portfolio`): one dict each
     trace: list[dict[str, Any]] = field(default_factory=list)
+    #: the program fits but ignores an input: the search went on looking for a fit that uses
+    #: every input (`Searcher.all_inputs`) and found none in its budget
+    provisional: bool = False
 
     def to_json(self) -> dict:
         return {
@@ -68,6 +73,7 @@ class SearchResult:
             "stopped": self.stopped,
             "strategy": self.strategy,
             **({"trace": self.trace} if self.trace else {}),
+            **({"provisional": True} if self.provisional else {}),
         }
 
 
@@ -107,6 +113,27 @@ class Searcher(ABC):
                    if constants else self.grammar)
         self._task_grammar = (task, grammar)
         return grammar
+
+    #: whether a fit that ignores one of the task's inputs is only provisional: the strategy
+    #: keeps it and searches on, within its budget, for a fit that uses every input, and
+    #: returns the provisional one (`SearchResult.provisional`) only when it finds none. A
+    #: request never lies about its arity, and with few examples a program that drops an input
+    #: often fits them without being the function (measured on synthetic tasks: docs/search.md).
+    #: Strategies take it as the parameter `all_inputs`.
+    all_inputs: bool = True
+
+    def uses_every_input(self, program: Program, task: Task) -> bool:
+        """Whether `program` (a closed program of `task.request`) mentions each of its inputs;
+        always true when `all_inputs` is off."""
+        if not self.all_inputs:
+            return True
+        arity = len(arguments(task.request))
+        body = program
+        for _ in range(arity):
+            if not isinstance(body, Lam):
+                return True  # not in eta-long form: nothing to say about its inputs
+            body = body.body
+        return free_indices(body) >= set(range(arity))
 
     #: whether `grammar_for` adds the domain's task constants (a subclass parameter may turn
     #: it off; the portfolio passes its members the same setting)
@@ -153,6 +180,13 @@ class Searcher(ABC):
         if not result.stopped:
             result.stopped = "solved" if result.solved else "exhausted"
         return result
+
+
+def flag(name: str, value: Any) -> bool:
+    """A searcher's boolean parameter, checked (JSON specs come from users)."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false, got {value!r}")
+    return value
 
 
 _FROZEN = [0]  # nesting depth: a portfolio's members search inside its own search

@@ -49,7 +49,7 @@ from hylo.core.program import App, Lam, Prim, Program, Var
 from hylo.core.task import Task
 from hylo.core.types import Type, arguments, is_arrow, returns
 from hylo.core.values import strict_equal
-from hylo.search.base import Budget, Searcher, SearchResult
+from hylo.search.base import Budget, Searcher, SearchResult, flag
 from hylo.search.bottom_up_bank import Context, Probes, child_points, tuple_key_fn
 from hylo.search.check import Checker
 from hylo.search.enumerate import FAILED, _invention_primitive
@@ -440,7 +440,8 @@ class BottomUpSearcher(Searcher):
     """
 
     name = "bottom-up"
-    params = ("max_lambda_depth", "max_values", "probes", "max_points", "constant_bodies")
+    params = ("max_lambda_depth", "max_values", "probes", "max_points", "constant_bodies",
+              "all_inputs")
 
     def __init__(
         self,
@@ -451,11 +452,11 @@ class BottomUpSearcher(Searcher):
         probes: int = 10,
         max_points: int = 16,
         constant_bodies: bool = True,
+        all_inputs: bool = True,
     ) -> None:
         super().__init__(grammar, domain)
-        if not isinstance(constant_bodies, bool):
-            raise ValueError(f"constant_bodies must be true or false, got {constant_bodies!r}")
-        self.constant_bodies = constant_bodies
+        self.constant_bodies = flag("constant_bodies", constant_bodies)
+        self.all_inputs = flag("all_inputs", all_inputs)
         for pname, value, low, high in (
             ("max_lambda_depth", max_lambda_depth, 0, 8),
             ("max_values", max_values, 1, 1 << 40),
@@ -484,7 +485,7 @@ class BottomUpSearcher(Searcher):
         equal = self.domain.equal if self.domain is not None else strict_equal
         limits = budget.limits
         cap = min(self.max_values, budget.max_nodes)
-        state = _Loop(run, budget, deadline, cap)
+        state = _Loop(run, budget, deadline, cap, self.all_inputs)
         checker_for: Callable[[float], Checker] = lambda s: Checker(  # noqa: E731
             grammar.dsl, equal, replace(limits, max_seconds=s))
         evaluate.start(limits)
@@ -510,6 +511,10 @@ class BottomUpSearcher(Searcher):
             sys.setrecursionlimit(recursion)
         result.seconds = time.perf_counter() - t0
         result.candidates = run.evaluated
+        if found is None and state.fallback is not None:
+            found = state.fallback
+            stopped = "solved"
+            result.provisional = True
         result.stopped = stopped
         if found is not None:
             eid, cost = found
@@ -522,7 +527,8 @@ class BottomUpSearcher(Searcher):
 class _Loop:
     """The level-by-level walk of a `BottomUpRun` under a budget."""
 
-    def __init__(self, run: BottomUpRun, budget: Budget, deadline: float, cap: int) -> None:
+    def __init__(self, run: BottomUpRun, budget: Budget, deadline: float, cap: int,
+                 all_inputs: bool = True) -> None:
         self.run = run
         self.budget = budget
         self.deadline = deadline
@@ -532,6 +538,10 @@ class _Loop:
         self.next_check = min(_CHECK, self.max_candidates)
         self.epoch = 0
         self.seconds = budget.limits.max_seconds
+        # The root's variables a fit must mention (`Searcher.all_inputs`; none when it is off),
+        # and the first fit that ignores one of them: (entry, cost), kept while the run goes on.
+        self.inputs = (1 << run.arity) - 1 if all_inputs else 0
+        self.fallback: tuple[int, int] | None = None
 
     def rearm(self) -> None:
         left = self.deadline - time.perf_counter()
@@ -673,6 +683,8 @@ class _Loop:
                     continue
                 key = key_of(vs)
                 if key in seen:
+                    if is_root and key == target and self.fallback is not None:
+                        self._instead_of_fallback(pid, children, vs, level)  # may end the run
                     continue
                 eid = len(vals)
                 if eid >= cap:
@@ -694,7 +706,10 @@ class _Loop:
                     lam_out.append(eid)
                 if is_root and key == target:
                     if self.checker_for(self.seconds).fits(run.program(eid), run.task):
-                        raise _Found(eid, level)
+                        if mask & self.inputs == self.inputs:
+                            raise _Found(eid, level)
+                        if self.fallback is None:  # provisional: it ignores an input
+                            self.fallback = (eid, level)
                     self.rearm()
         if out:
             bank.nonempty.append(level)
@@ -703,6 +718,33 @@ class _Loop:
         if lam_out:
             bank.lam_levels[level] = lam_out
             bank.lam_nonempty.append(level)
+
+    def _instead_of_fallback(self, pid: int, children: tuple[int, ...], vs: tuple[Any, ...],
+                             level: int) -> None:
+        """A root program with the outputs' values, which observational equivalence would drop
+        since the provisional fit holds them: it ends the run (`_Found`) when it uses every
+        input and the checker accepts it. It is stored as an entry of no bank, so banks still
+        hold one program per value tuple."""
+        run = self.run
+        if run.prod_var[pid] >= 0:
+            mask = 1 << run.prod_var[pid]
+        else:
+            mask = 0
+            for c, n in zip(children, run.prod_lams[pid], strict=True):
+                mask |= run.masks[c] >> n
+        if mask & self.inputs != self.inputs:
+            return
+        eid = len(run.vals)
+        run.vals.append(vs)
+        run.struct.append((pid, *children))
+        run.bad.append(False)
+        run.bank_of.append(run.root.bid)
+        run.masks.append(mask)
+        if self.checker_for(self.seconds).fits(run.program(eid), run.task):
+            raise _Found(eid, level)
+        for column in (run.vals, run.struct, run.bad, run.bank_of, run.masks):
+            column.pop()
+        self.rearm()
 
     def _combinations(self, args: tuple[tuple[Bank, int], ...], rem: int
                       ) -> Iterator[tuple[int, ...]]:

@@ -13,7 +13,7 @@ from hylo.core.grammar import QUANTUM, Grammar
 from hylo.core.limits import COUNTER, EPOCH, EXPIRED, StepLimit, arm, disarm
 from hylo.core.task import Task
 from hylo.core.values import strict_equal
-from hylo.search.base import Budget, Searcher, SearchResult
+from hylo.search.base import Budget, Searcher, SearchResult, flag
 from hylo.search.check import Checker
 from hylo.search.enumerate import FAILED, Enumerator, Stopped
 
@@ -30,7 +30,8 @@ class EnumerativeSearcher(Searcher):
     `!=` can only over-approve, else with the domain's `equal`. A candidate counts as found only
     once the shared `Checker` accepts it (domain equality on every example: `True` is not `1`).
     `keep` > 1 keeps searching after the first solution until `keep` were found (within the
-    budget); they are returned in `SearchResult.extra`.
+    budget); they are returned in `SearchResult.extra`. With `all_inputs` (the default) a fit
+    that ignores an input is provisional (`Searcher.all_inputs`).
 
     Time: each candidate runs under `budget.limits`, its time limit never more than what is left
     of the budget; the watchdog (`hylo.core.limits`) stops a candidate when the budget expires,
@@ -39,7 +40,7 @@ class EnumerativeSearcher(Searcher):
     """
 
     name = "enumerative"
-    params = ("max_lambda_depth", "keep")
+    params = ("max_lambda_depth", "keep", "all_inputs")
 
     def __init__(
         self,
@@ -47,8 +48,10 @@ class EnumerativeSearcher(Searcher):
         domain: Domain | None = None,
         max_lambda_depth: int = 2,
         keep: int = 1,
+        all_inputs: bool = True,
     ) -> None:
         super().__init__(grammar, domain)
+        self.all_inputs = flag("all_inputs", all_inputs)
         for pname, value, low in (("max_lambda_depth", max_lambda_depth, 0), ("keep", keep, 1)):
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= 64:
                 raise ValueError(f"{pname} must be an integer in [{low}, 64], got {value!r}")
@@ -76,6 +79,11 @@ class EnumerativeSearcher(Searcher):
         limits = budget.limits
         evaluate.start(limits)  # step limit for every candidate; `start_cheap` resets the count
         found: list[tuple[int, int]] = []
+        fallback: list[tuple[int, int]] = []  # fits that ignore an input (`all_inputs`)
+
+        def final(p: Any) -> bool:
+            return self.uses_every_input(p, task)
+
         tried = 0
         stopped = "exhausted"
         try:
@@ -99,7 +107,8 @@ class EnumerativeSearcher(Searcher):
                     evaluate.set_seconds(seconds)
                     arm(seconds, deadline)
                     try:
-                        done = self._scan(en, chunk, examples, equal, checker, task, cost, found)
+                        done = self._scan(en, chunk, examples, equal, checker, task, cost, found,
+                                          fallback, final)
                     finally:
                         disarm()  # a search is never nested in an evaluation: watch nothing now
                     tried += done
@@ -122,7 +131,10 @@ class EnumerativeSearcher(Searcher):
             stopped = "memory"
         result.seconds = time.perf_counter() - t0
         result.candidates = tried
-        result.stopped = "solved" if found else stopped
+        result.stopped = "solved" if found or fallback else stopped
+        if not found and fallback:
+            found = fallback
+            result.provisional = True
         if found:
             found.sort(key=lambda f: f[1])
             best, cost = found[0]
@@ -142,9 +154,12 @@ class EnumerativeSearcher(Searcher):
         task: Task,
         cost: int,
         found: list[tuple[int, int]],
+        fallback: list[tuple[int, int]],
+        final: Any,
     ) -> int:
         """Check `chunk`'s candidates in order; returns how many were checked (fewer when the
-        budget expired). Found ones are confirmed by `checker` and appended to `found`."""
+        budget expired). Found ones are confirmed by `checker` and appended to `found`, or to
+        `fallback` when `final` says they are only provisional (they ignore an input)."""
         value0 = en.value0
         closure = en.closure
         start_cheap = evaluate.start_cheap
@@ -174,8 +189,9 @@ class EnumerativeSearcher(Searcher):
                                 if fn(env) != out:
                                     break
                             else:
-                                if checker.fits(en.program(nid), task):
-                                    found.append((nid, cost))
+                                p = en.program(nid)
+                                if checker.fits(p, task):
+                                    (found if final(p) else fallback).append((nid, cost))
                         except Exception:  # raised, or ran out of its limits: no solution
                             pass
                     return n
@@ -193,8 +209,9 @@ class EnumerativeSearcher(Searcher):
                             if not equal(fn(env), out):
                                 break
                         else:
-                            if checker.fits(en.program(nid), task):
-                                found.append((nid, cost))
+                            p = en.program(nid)
+                            if checker.fits(p, task):
+                                (found if final(p) else fallback).append((nid, cost))
                     except Exception:  # raised, or ran out of its limits: not a solution
                         pass
                 return n

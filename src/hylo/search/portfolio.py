@@ -14,6 +14,10 @@ Two ways to share the budget (`mode`):
   Restarts cost at most about as much again as the last round (a geometric series), and a
   member that would solve the task quickly is never held behind a long one.
 
+A provisional result (a fit that ignores an input, `Searcher.all_inputs`) does not end the
+portfolio: the next members (or rounds) look for a fit that uses every input, and the
+provisional one is returned only when none is found.
+
 A member may say it does not apply to a task (`Searcher.applicable`); its share goes to the
 others. Every member searches with the portfolio's grammar and domain (and so the task's
 constants); the result names the member that found the program (`strategy`), and `trace`
@@ -31,7 +35,7 @@ from typing import Any
 from hylo.core.domain import Domain
 from hylo.core.grammar import Grammar
 from hylo.core.task import Task
-from hylo.search.base import Budget, Searcher, SearchResult
+from hylo.search.base import Budget, Searcher, SearchResult, flag
 
 #: The members when none are given: bottom-up first (fast on shallow compositions, lambdas
 #: found by their values), then top-down (deep programs the grammar likes).
@@ -45,10 +49,10 @@ _MIN_SLICE = 0.05  # seconds: a member is not started on less
 
 class PortfolioSearcher(Searcher):
     name = "portfolio"
-    params = ("members", "shares", "mode", "first", "keep", "max_lambda_depth")
+    params = ("members", "shares", "mode", "first", "keep", "max_lambda_depth", "all_inputs")
     #: settings a caller gives the portfolio as a whole (the learner sets `keep`): forwarded to
     #: every member that takes them, unless its own spec sets them
-    forwarded = ("keep", "max_lambda_depth")
+    forwarded = ("keep", "max_lambda_depth", "all_inputs")
 
     def __init__(
         self,
@@ -60,6 +64,7 @@ class PortfolioSearcher(Searcher):
         first: float = 0.5,
         keep: int | None = None,
         max_lambda_depth: int | None = None,
+        all_inputs: bool | None = None,
     ) -> None:
         from hylo.search.registry import build_searcher, parse_spec, searcher_class
 
@@ -86,6 +91,7 @@ class PortfolioSearcher(Searcher):
         self.first = float(first)
         self.keep = keep
         self.max_lambda_depth = max_lambda_depth
+        self.all_inputs = None if all_inputs is None else flag("all_inputs", all_inputs)
         built = []
         for s in specs:
             params = dict(s["params"])
@@ -103,12 +109,12 @@ class PortfolioSearcher(Searcher):
         active = [(s, share) for s, share in zip(self._searchers, self.shares, strict=True)
                   if s.applicable(task)]
         trace: list[dict[str, Any]] = []
-        state = {"candidates": 0, "found": None}
+        state = {"candidates": 0, "found": None, "fallback": None}
         if self.mode == "split":
             self._split(task, budget, deadline, active, trace, state)
         else:
             self._interleave(task, budget, deadline, active, trace, state)
-        found: SearchResult | None = state["found"]
+        found: SearchResult | None = state["found"] or state["fallback"]
         if found is not None:
             result = replace(found, task=task.name)
         else:
@@ -137,9 +143,12 @@ class PortfolioSearcher(Searcher):
         state["candidates"] += r.candidates
         trace.append({"strategy": r.strategy or searcher.name, "seconds": round(r.seconds, 4),
                       "budget": round(seconds, 4), "candidates": r.candidates,
-                      "stopped": r.stopped})
-        if r.solved:
+                      "stopped": r.stopped, **({"provisional": True} if r.provisional else {})})
+        if r.solved and not r.provisional:
             state["found"] = r
+        elif r.solved and state["fallback"] is None:
+            # a fit that ignores an input: the next members may find one that uses them all
+            state["fallback"] = r
         return r
 
     def _out_of_candidates(self, budget: Budget, state: dict[str, Any]) -> bool:
@@ -172,6 +181,7 @@ class PortfolioSearcher(Searcher):
                               trace, state)
                 if state["found"] is not None:
                     return
-                if r.stopped != "timeout":  # more time cannot help: exhausted, memory, caps
+                # more time cannot help: exhausted, memory, caps (a provisional fit can improve)
+                if r.stopped != "timeout" and not r.provisional:
                     live.remove((searcher, share))
             scale *= 2
