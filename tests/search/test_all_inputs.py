@@ -1,5 +1,5 @@
-"""A fit that ignores an input is provisional: every strategy searches on for one that uses
-them all, and returns the provisional one only when it finds none."""
+"""With `all_inputs`, a fit that ignores an input is provisional: every strategy searches on
+for one that uses them all, and returns the provisional one only when it finds none."""
 
 from __future__ import annotations
 
@@ -34,18 +34,18 @@ def _search(name: str, task: Task, budget: Budget, **params):
 
 @pytest.mark.parametrize("name", STRATEGIES)
 def test_a_fit_that_uses_every_input_wins_over_a_cheaper_one_that_drops_one(name: str) -> None:
-    s, r = _search(name, TAKE, Budget(seconds=10))
+    s, r = _search(name, TAKE, Budget(seconds=10), all_inputs=True)
     assert r.solved and not r.provisional, r
     assert s.uses_every_input(parse(r.program), TAKE), r.program
     assert "take" in r.program
-    # Off, the search returns the cheapest fit, which ignores k.
-    _, plain = _search(name, TAKE, Budget(seconds=10), all_inputs=False)
+    # Off (the default), the search returns the cheapest fit, which ignores k.
+    _, plain = _search(name, TAKE, Budget(seconds=10))
     assert plain.solved and plain.program == "(lam (lam $1))", plain
 
 
 @pytest.mark.parametrize("name", STRATEGIES)
 def test_only_a_fit_that_drops_an_input_is_returned_as_provisional(name: str) -> None:
-    _, r = _search(name, NOISE, Budget(seconds=10, max_candidates=40))
+    _, r = _search(name, NOISE, Budget(seconds=10, max_candidates=40), all_inputs=True)
     assert r.solved and r.provisional and r.stopped == "solved", r
     assert r.program == "(lam (lam $1))"
     assert r.to_json()["provisional"] is True
@@ -56,7 +56,7 @@ def test_only_a_fit_that_drops_an_input_is_returned_as_provisional(name: str) ->
 def test_a_constant_function_of_one_input_is_provisional_too() -> None:
     t = Task("const", parse_type("list(int) -> int"), (
         Example(([3, 1],), 2), Example(([4, 4, 4],), 2)))
-    _, r = _search("enumerative", t, Budget(seconds=5, max_candidates=200))
+    _, r = _search("enumerative", t, Budget(seconds=5, max_candidates=200), all_inputs=True)
     assert r.solved and r.provisional and r.program == "(lam 2)", r
 
 

@@ -19,13 +19,13 @@ def test_a_name_and_its_json_build_the_same_searcher() -> None:
     a = build_searcher("enumerative", GRAMMAR, DOMAIN)
     assert isinstance(a, EnumerativeSearcher) and a.domain is DOMAIN
     spec = {"name": "enumerative",
-            "params": {"max_lambda_depth": 3, "keep": 2, "all_inputs": False}}
+            "params": {"max_lambda_depth": 3, "keep": 2, "all_inputs": True}}
     b = build_searcher(json.dumps(spec), GRAMMAR, DOMAIN)
     assert b.spec() == spec
     # A spec round-trips: what a worker receives rebuilds an equal searcher.
     assert build_searcher(b.spec(), GRAMMAR).spec() == spec
     assert a.spec() == {"name": "enumerative",
-                        "params": {"max_lambda_depth": 2, "keep": 1, "all_inputs": True}}
+                        "params": {"max_lambda_depth": 2, "keep": 1, "all_inputs": False}}
     assert "enumerative" in available()
 
 

@@ -452,7 +452,7 @@ class BottomUpSearcher(Searcher):
         probes: int = 10,
         max_points: int = 16,
         constant_bodies: bool = True,
-        all_inputs: bool = True,
+        all_inputs: bool = False,
     ) -> None:
         super().__init__(grammar, domain)
         self.constant_bodies = flag("constant_bodies", constant_bodies)
@@ -528,7 +528,7 @@ class _Loop:
     """The level-by-level walk of a `BottomUpRun` under a budget."""
 
     def __init__(self, run: BottomUpRun, budget: Budget, deadline: float, cap: int,
-                 all_inputs: bool = True) -> None:
+                 all_inputs: bool = False) -> None:
         self.run = run
         self.budget = budget
         self.deadline = deadline

@@ -30,7 +30,7 @@ class EnumerativeSearcher(Searcher):
     `!=` can only over-approve, else with the domain's `equal`. A candidate counts as found only
     once the shared `Checker` accepts it (domain equality on every example: `True` is not `1`).
     `keep` > 1 keeps searching after the first solution until `keep` were found (within the
-    budget); they are returned in `SearchResult.extra`. With `all_inputs` (the default) a fit
+    budget); they are returned in `SearchResult.extra`. With `all_inputs` (off by default) a fit
     that ignores an input is provisional (`Searcher.all_inputs`).
 
     Time: each candidate runs under `budget.limits`, its time limit never more than what is left
@@ -48,7 +48,7 @@ class EnumerativeSearcher(Searcher):
         domain: Domain | None = None,
         max_lambda_depth: int = 2,
         keep: int = 1,
-        all_inputs: bool = True,
+        all_inputs: bool = False,
     ) -> None:
         super().__init__(grammar, domain)
         self.all_inputs = flag("all_inputs", all_inputs)
