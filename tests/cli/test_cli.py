@@ -30,7 +30,8 @@ TASKS = [
     {
         "name": "impossible",
         "type": {"input": "list-of-int", "output": "int"},
-        "examples": [{"i": [1], "o": 982451653}, {"i": [2], "o": -7}, {"i": [3], "o": 12}],
+        # one input, two outputs: no program fits, whatever constants the task lends
+        "examples": [{"i": [1], "o": 982451653}, {"i": [2], "o": -7}, {"i": [1], "o": 12}],
     },
 ]
 

@@ -118,7 +118,8 @@ def _sigint_as_in_a_terminal() -> None:
 def test_ctrl_c_during_bench_leaves_the_run_interrupted(tmp_path: Path) -> None:
     db = tmp_path / "lib.db"
     slow = [{"name": f"hard-{k}", "type": {"input": "list-of-int", "output": "int"},
-             "examples": [{"i": [k, 2], "o": 982451653 + k}, {"i": [3], "o": -7 * k}]}
+             # one input, two outputs: unsolvable, so the bench is still busy when interrupted
+             "examples": [{"i": [k, 2], "o": 982451653 + k}, {"i": [k, 2], "o": -7 * k}]}
             for k in range(6)]
     f = tmp_path / "slow.json"
     f.write_text(json.dumps(slow))

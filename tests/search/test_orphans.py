@@ -26,9 +26,10 @@ SCRIPT = textwrap.dedent(
     if __name__ == "__main__":
         mode = sys.argv[1]
         dsl = get_domain("lists").dsl
-        # Unsolvable tasks keep both workers busy for the whole (long) budget.
+        # Unsolvable tasks (one input, two outputs: no program fits, whatever constants the
+        # task lends the grammar) keep both workers busy for the whole (long) budget.
         tasks = [Task(f"t{i}", parse_type("list(int) -> int"),
-                      (Example(([1],), 982451653 + i), Example(([2],), -7)))
+                      (Example(([1],), 982451653 + i), Example(([1],), -7)))
                  for i in range(2)]
         config = SearchConfig.from_grammar("lists", Grammar.uniform(dsl))
 
@@ -80,7 +81,11 @@ def _start(mode: str) -> tuple[subprocess.Popen, list[int]]:
     assert proc.stdout is not None
     line = proc.stdout.readline()
     pids = [int(p) for p in line.split()]
-    assert len(pids) == 2, f"no worker processes were reported: {line!r}"
+    if len(pids) != 2:  # say what the coordinator did instead (it ended, or it raised)
+        proc.kill()
+        out, err = proc.communicate(timeout=10)
+        raise AssertionError(f"no worker processes were reported: {line!r}; exit code "
+                             f"{proc.returncode}; stdout {out[-2000:]!r}; stderr {err[-4000:]!r}")
     return proc, pids
 
 
@@ -128,7 +133,7 @@ def test_a_killed_worker_fails_only_its_own_task() -> None:
     dsl = get_domain("lists").dsl
     tasks = [
         Task(f"t{i}", parse_type("list(int) -> int"),
-             (Example(([1],), 982451653 + i), Example(([2],), -7)))
+             (Example(([1],), 982451653 + i), Example(([1],), -7)))  # unsolvable
         for i in range(4)
     ]
     config = SearchConfig.from_grammar("lists", Grammar.uniform(dsl))
