@@ -217,6 +217,17 @@ class BottomUpRun:
         self.max_arity = max(self.max_arity, max((len(p[2]) for p in prods), default=0))
         self.max_prod_cost = max(self.max_prod_cost, max((p[0] for p in prods), default=0))
 
+    def mask(self, pid: int, children: tuple[int, ...]) -> int:
+        """The free variables of production `pid` over `children` (bit i: `$i` of their
+        context; a lambda argument's own variables are shifted out)."""
+        var = self.prod_var[pid]
+        if var >= 0:
+            return 1 << var
+        mask = 0
+        for c, n in zip(children, self.prod_lams[pid], strict=True):
+            mask |= self.masks[c] >> n
+        return mask
+
     # ------------------------------------------------------------ programs and closures
     def body(self, eid: int) -> Program:
         """The program of entry `eid` (free variables: its context's)."""
@@ -672,8 +683,6 @@ class _Loop:
             else:
                 combos = self._combinations(args, rem)
             values = evaluator(pid)
-            var = run.prod_var[pid]
-            lams = run.prod_lams[pid]
             for children in combos:
                 if run.evaluated >= self.next_check or counter[EXPIRED] == self.epoch:
                     self.check()
@@ -693,12 +702,7 @@ class _Loop:
                 struct.append((pid, *children))
                 bad.append(failed in vs)
                 bank_of.append(bid)
-                if var >= 0:
-                    mask = 1 << var
-                else:
-                    mask = 0
-                    for c, n in zip(children, lams, strict=True):
-                        mask |= masks[c] >> n
+                mask = run.mask(pid, children)
                 masks.append(mask)
                 seen[key] = eid
                 out.append(eid)
@@ -726,12 +730,7 @@ class _Loop:
         input and the checker accepts it. It is stored as an entry of no bank, so banks still
         hold one program per value tuple."""
         run = self.run
-        if run.prod_var[pid] >= 0:
-            mask = 1 << run.prod_var[pid]
-        else:
-            mask = 0
-            for c, n in zip(children, run.prod_lams[pid], strict=True):
-                mask |= run.masks[c] >> n
+        mask = run.mask(pid, children)
         if mask & self.inputs != self.inputs:
             return
         eid = len(run.vals)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -11,6 +12,7 @@ from hylo.core.domain import Domain
 from hylo.core.evaluate import input_env
 from hylo.core.grammar import QUANTUM, Grammar
 from hylo.core.limits import COUNTER, EPOCH, EXPIRED, StepLimit, arm, disarm
+from hylo.core.program import Program
 from hylo.core.task import Task
 from hylo.core.values import strict_equal
 from hylo.search.base import Budget, Searcher, SearchResult, flag
@@ -81,7 +83,7 @@ class EnumerativeSearcher(Searcher):
         found: list[tuple[int, int]] = []
         fallback: list[tuple[int, int]] = []  # fits that ignore an input (`all_inputs`)
 
-        def final(p: Any) -> bool:
+        def final(p: Program) -> bool:
             return self.uses_every_input(p, task)
 
         tried = 0
@@ -155,7 +157,7 @@ class EnumerativeSearcher(Searcher):
         cost: int,
         found: list[tuple[int, int]],
         fallback: list[tuple[int, int]],
-        final: Any,
+        final: Callable[[Program], bool],
     ) -> int:
         """Check `chunk`'s candidates in order; returns how many were checked (fewer when the
         budget expired). Found ones are confirmed by `checker` and appended to `found`, or to
