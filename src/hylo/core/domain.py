@@ -20,6 +20,8 @@ from hylo.core.values import canonical_key, strict_equal
 
 #: `sample_inputs(request, rng, n)`: `n` input tuples for a program of type `request`.
 InputSampler = Callable[[Type, random.Random, int], list[tuple[Any, ...]]]
+#: `witness(xs, out)`: [(lambda arguments, body value), ...] for `p f xs == out`, or None.
+Witness = Callable[[Any, Any], "list[tuple[tuple[Any, ...], Any]] | None"]
 
 
 @dataclass
@@ -46,6 +48,12 @@ class Domain:
       `search_defaults["constants"]["log_weight"]` (default -2.0).
     - `learner`: the domain's wake phase for the one learning loop (a
       `hylo.learn.hooks.WakeHooks`), None: the default wake-sleep loop over `suites`.
+    - `witnesses`: primitive name -> witness function, for primitives `p f xs` whose first
+      argument is a lambda and second a collection (`map`, `filter`, ...): `witness(xs, out)`
+      gives the points a lambda `f` must meet for `p f xs` to be `out`, as a list of (the
+      lambda's arguments, outermost first; the value its body must take), or None when no
+      lambda can. Bottom-up search deduces lambdas from them (`hylo.search.bottom_up_deduce`),
+      as FlashMeta's witness functions and lambda-squared's deduction do.
     """
 
     name: str
@@ -64,6 +72,7 @@ class Domain:
     #: `dump_tasks(tasks, extras)`: the text of a task file `load_file` reads back (held-out
     #: examples included, `extras[name]` as extra keys), None: the domain cannot write one
     dump_tasks: Callable[[list[Task], dict[str, dict[str, Any]]], str] | None = None
+    witnesses: Mapping[str, Witness] = field(default_factory=dict)
 
     def prior(self) -> Grammar:
         """The grammar search starts from without a library: uniform weights, or the domain's

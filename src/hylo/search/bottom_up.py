@@ -51,6 +51,7 @@ from hylo.core.types import Type, arguments, is_arrow, returns
 from hylo.core.values import strict_equal
 from hylo.search.base import Budget, Searcher, SearchResult, flag
 from hylo.search.bottom_up_bank import Context, Probes, child_points, tuple_key_fn
+from hylo.search.bottom_up_deduce import Deducer
 from hylo.search.check import Checker
 from hylo.search.enumerate import FAILED, _invention_primitive
 
@@ -447,12 +448,16 @@ class BottomUpSearcher(Searcher):
     `max_values` (values stored before the search stops with "memory"), `probes` (probe
     values per argument type and example), `max_points` (points of a lambda body's context,
     at least 4 per outer point), `constant_bodies` (whether a body that ignores its lambda's
-    arguments may be a lambda: off, the search is faster and may miss the cheapest program).
+    arguments may be a lambda: off, the search is faster and may miss the cheapest program),
+    `deduce` (lambdas deduced from the domain's witnesses for root lists, `bottom_up_deduce`)
+    `deduce_slack` (nats a deduced program may cost above the root level reached) and
+    `deduce_wait` (one dearer than the root level by more than this waits for the root level
+    to come this near, so that a cheaper fit found meanwhile wins; or for the budget's end).
     """
 
     name = "bottom-up"
     params = ("max_lambda_depth", "max_values", "probes", "max_points", "constant_bodies",
-              "all_inputs")
+              "all_inputs", "deduce", "deduce_slack", "deduce_wait")
 
     def __init__(
         self,
@@ -464,9 +469,19 @@ class BottomUpSearcher(Searcher):
         max_points: int = 16,
         constant_bodies: bool = True,
         all_inputs: bool = False,
+        deduce: bool = False,
+        deduce_slack: float = 8.0,
+        deduce_wait: float = 4.0,
     ) -> None:
         super().__init__(grammar, domain)
         self.constant_bodies = flag("constant_bodies", constant_bodies)
+        self.deduce = flag("deduce", deduce)
+        for pname, nats in (("deduce_slack", deduce_slack), ("deduce_wait", deduce_wait)):
+            if (not isinstance(nats, (int, float)) or isinstance(nats, bool)
+                    or not 0 <= nats <= 1000):
+                raise ValueError(f"{pname} must be a number in [0, 1000], got {nats!r}")
+        self.deduce_slack = float(deduce_slack)
+        self.deduce_wait = float(deduce_wait)
         self.all_inputs = flag("all_inputs", all_inputs)
         for pname, value, low, high in (
             ("max_lambda_depth", max_lambda_depth, 0, 8),
@@ -497,6 +512,9 @@ class BottomUpSearcher(Searcher):
         limits = budget.limits
         cap = min(self.max_values, budget.max_nodes)
         state = _Loop(run, budget, deadline, cap, self.all_inputs)
+        if self.deduce and self.domain is not None and self.domain.witnesses:
+            state.deducer = Deducer(run, dict(self.domain.witnesses), equal, self.deduce_slack)
+            state.wait = round(min(self.deduce_wait, self.deduce_slack) * QUANTUM)
         checker_for: Callable[[float], Checker] = lambda s: Checker(  # noqa: E731
             grammar.dsl, equal, replace(limits, max_seconds=s))
         evaluate.start(limits)
@@ -522,6 +540,9 @@ class BottomUpSearcher(Searcher):
             sys.setrecursionlimit(recursion)
         result.seconds = time.perf_counter() - t0
         result.candidates = run.evaluated
+        if found is None and state.deduced is not None:  # the budget ended first
+            found = state.deduced
+            stopped = "solved"
         if found is None and state.fallback is not None:
             found = state.fallback
             stopped = "solved"
@@ -553,6 +574,12 @@ class _Loop:
         # and the first fit that ignores one of them: (entry, cost), kept while the run goes on.
         self.inputs = (1 << run.arity) - 1 if all_inputs else 0
         self.fallback: tuple[int, int] | None = None
+        self.deducer: Deducer | None = None
+        # A deduced fit dearer than the root level + `wait`: (entry, cost), returned when the
+        # root level comes within `wait` of its cost (or at the end), unless a cheaper fit is
+        # found first
+        self.deduced: tuple[int, int] | None = None
+        self.wait = 0
 
     def rearm(self) -> None:
         left = self.deadline - time.perf_counter()
@@ -585,7 +612,11 @@ class _Loop:
         look = 32
         while True:
             level = root.upto + 1
+            if self.deduced is not None and self.deduced[1] <= level + self.wait:
+                return self.deduced
             try:
+                if self.deducer is not None:
+                    self.deducer.advance(self, level)
                 self.get(root, level)
             except _Found as found:
                 return found.args[0], found.args[1]
@@ -640,6 +671,8 @@ class _Loop:
         failed = FAILED
         counter = COUNTER
         get = self.get
+        deducer = self.deducer
+        ops = deducer.ops_for(bank) if deducer is not None else None
         if bank.prods is None:
             run.expand(bank)
         for pcost, pid, args in bank.prods:  # type: ignore[union-attr]
@@ -700,7 +733,8 @@ class _Loop:
                     raise _Stop("memory")
                 vals.append(vs)
                 struct.append((pid, *children))
-                bad.append(failed in vs)
+                isbad = failed in vs
+                bad.append(isbad)
                 bank_of.append(bid)
                 mask = run.mask(pid, children)
                 masks.append(mask)
@@ -715,6 +749,8 @@ class _Loop:
                         if self.fallback is None:  # provisional: it ignores an input
                             self.fallback = (eid, level)
                     self.rearm()
+                if ops is not None and not isbad:  # after the root check: `L` itself may fit
+                    deducer.try_entry(self, ops, eid, level)  # type: ignore[union-attr]
         if out:
             bank.nonempty.append(level)
         else:
@@ -722,6 +758,33 @@ class _Loop:
         if lam_out:
             bank.lam_levels[level] = lam_out
             bank.lam_nonempty.append(level)
+
+    def found_deduced(self, pid: int, children: tuple[int, ...], cost: int) -> None:
+        """A root program `p f L` the deducer built: ends the run (`_Found`) when the checker
+        accepts it (a provisional fit, `all_inputs`, is kept as the fallback). Stored as an
+        entry of no bank, like `_instead_of_fallback`'s."""
+        run = self.run
+        mask = run.mask(pid, children)
+        eid = len(run.vals)
+        run.vals.append(tuple(ex.output for ex in run.task.examples))
+        run.struct.append((pid, *children))
+        run.bad.append(False)
+        run.bank_of.append(run.root.bid)
+        run.masks.append(mask)
+        fits = self.checker_for(self.seconds).fits(run.program(eid), run.task)
+        self.rearm()
+        if fits:
+            if mask & self.inputs == self.inputs:
+                if cost <= run.root.upto + self.wait:
+                    raise _Found(eid, cost)
+                if self.deduced is None or cost < self.deduced[1]:
+                    self.deduced = (eid, cost)  # returned once the root level is near its cost
+                return
+            if self.fallback is None:
+                self.fallback = (eid, cost)
+                return
+        for column in (run.vals, run.struct, run.bad, run.bank_of, run.masks):
+            column.pop()
 
     def _instead_of_fallback(self, pid: int, children: tuple[int, ...], vs: tuple[Any, ...],
                              level: int) -> None:
