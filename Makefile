@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-EXTRAS ?= dev,learn,neural,ray
+EXTRAS ?= dev,learn,neural,ray,grids
 
 .PHONY: run test lint install clean
 

