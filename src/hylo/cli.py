@@ -3,7 +3,8 @@
 Everything domain-specific comes from the installed domain plug-ins (`hylo.domains`): suites
 (`hylo bench SUITE`, looked up across domains), task file readers (`--domain`), the default
 searcher and timeout (`Domain.search_defaults`), and extra commands (`Domain.commands`: a key
-`"bench NAME"` or `"learn NAME"` mounts `hylo bench NAME` / `hylo learn NAME`; a bare `"bench"`
+`"bench NAME"`, `"learn NAME"` or `"show NAME"` mounts `hylo bench NAME` / `hylo learn NAME` /
+`hylo show NAME`; a bare `"bench"`
 or `"learn"` means NAME = the domain's name). `hylo learn --domain D` is `hylo learn D`: the
 domain's own learn command if it has one, else the wake-sleep loop over its suite. Searchers
 come from `hylo.search.registry` (a name or a JSON spec), executors from
@@ -153,6 +154,17 @@ class LearnGroup(TyperGroup):
         return sorted({*self.commands, *available(), *_domain_commands("learn")})
 
 
+class ShowGroup(TyperGroup):
+    """`hylo show NAME ...`: the `show NAME` commands the installed domains bring."""
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        fn = _domain_commands("show").get(cmd_name)
+        return _command_from(fn, cmd_name) if fn is not None else None
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return sorted(_domain_commands("show"))
+
+
 app = typer.Typer(
     help="hylo: grow programs from examples, with a lifelong library.",
     no_args_is_help=True,
@@ -170,7 +182,12 @@ bench_app = typer.Typer(
     "task file; `hylo bench SUITE --help` lists the options), `hylo bench enumerate`, and the "
     "commands domains bring.",
 )
+show_app = typer.Typer(
+    cls=ShowGroup, no_args_is_help=True,
+    help="Pictures of tasks and the programs found for them (`hylo show arc TASK`).",
+)
 app.add_typer(library_app, name="library")
+app.add_typer(show_app, name="show")
 app.add_typer(learn_app, name="learn")
 app.add_typer(bench_app, name="bench")
 

@@ -2,7 +2,12 @@
 
 `held_out` examples are never shown to a search: a benchmark checks a found program on them to
 tell a program that generalizes from one that only fits the examples (synthetic tasks, suites
-that keep unseen inputs)."""
+that keep unseen inputs).
+
+`queries` are inputs whose outputs the task asks for but does not give (ARC's test inputs). A
+search may run its candidates on them, never learning their outputs: bottom-up search keeps
+apart programs that fit the examples alike but predict differently, so it can offer several
+distinct predictions (`BottomUpSearcher.attempts`)."""
 
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ class Task:
     request: Type
     examples: tuple[Example, ...]
     held_out: tuple[Example, ...] = ()
+    queries: tuple[tuple[Any, ...], ...] = ()
 
     @property
     def arity(self) -> int:

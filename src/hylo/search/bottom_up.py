@@ -15,6 +15,12 @@ key); a tuple that fails everywhere is dropped. At the root context the points a
 examples, so merging is exact there; a root program of the request's return type whose tuple
 equals the outputs is confirmed by the `Checker` and returned.
 
+A task's queries (`Task.queries`, inputs without outputs) are root points after the examples:
+programs that fit the examples alike but predict differently on them stay apart, so the search
+can return `attempts` fits with distinct predictions, the cheapest first (ARC gives two
+attempts per test input). After the first fit it searches on for at most `attempt_slack` nats
+for the others; a fit that fails on a query counts only when no other is found.
+
 Lambdas are first-class: an argument of arrow type `a1 -> .. -> an -> b` is a body of type `b`
 found bottom-up in a child context (the lambda's arguments in front of the outer variables,
 `$0` the innermost argument), whose points are probe bindings of the arguments; bodies are
@@ -116,7 +122,11 @@ class BottomUpRun:
         self.probes = Probes(task, domain, probes)
         inputs = arguments(task.request)
         self.arity = len(inputs)
+        # The examples' points, then the queries' (whose outputs no one knows)
         root_envs = [evaluate.input_env(ex.inputs) for ex in task.examples]
+        root_envs += [evaluate.input_env(q) for q in task.queries]
+        self.n_examples = len(task.examples)
+        self.split = bool(task.queries)
         self.contexts: list[Context] = [
             Context(0, None, tuple(reversed(inputs)), root_envs,
                     list(range(len(root_envs))), 0, 0)
@@ -452,12 +462,16 @@ class BottomUpSearcher(Searcher):
     `deduce` (lambdas deduced from the domain's witnesses for root lists, `bottom_up_deduce`)
     `deduce_slack` (nats a deduced program may cost above the root level reached) and
     `deduce_wait` (one dearer than the root level by more than this waits for the root level
-    to come this near, so that a cheaper fit found meanwhile wins; or for the budget's end).
+    to come this near, so that a cheaper fit found meanwhile wins; or for the budget's end),
+    `attempts` (fits with distinct predictions on the task's queries to return, the first as
+    `program`, the others in `extra`; only tasks with queries can have more than one) and
+    `attempt_slack` (nats above the first fit's cost to search on for them).
     """
 
     name = "bottom-up"
     params = ("max_lambda_depth", "max_values", "probes", "max_points", "constant_bodies",
-              "all_inputs", "deduce", "deduce_slack", "deduce_wait")
+              "all_inputs", "deduce", "deduce_slack", "deduce_wait", "attempts",
+              "attempt_slack")
 
     def __init__(
         self,
@@ -472,22 +486,27 @@ class BottomUpSearcher(Searcher):
         deduce: bool = False,
         deduce_slack: float = 8.0,
         deduce_wait: float = 4.0,
+        attempts: int = 1,
+        attempt_slack: float = 4.0,
     ) -> None:
         super().__init__(grammar, domain)
         self.constant_bodies = flag("constant_bodies", constant_bodies)
         self.deduce = flag("deduce", deduce)
-        for pname, nats in (("deduce_slack", deduce_slack), ("deduce_wait", deduce_wait)):
+        for pname, nats in (("deduce_slack", deduce_slack), ("deduce_wait", deduce_wait),
+                            ("attempt_slack", attempt_slack)):
             if (not isinstance(nats, (int, float)) or isinstance(nats, bool)
                     or not 0 <= nats <= 1000):
                 raise ValueError(f"{pname} must be a number in [0, 1000], got {nats!r}")
         self.deduce_slack = float(deduce_slack)
         self.deduce_wait = float(deduce_wait)
+        self.attempt_slack = float(attempt_slack)
         self.all_inputs = flag("all_inputs", all_inputs)
         for pname, value, low, high in (
             ("max_lambda_depth", max_lambda_depth, 0, 8),
             ("max_values", max_values, 1, 1 << 40),
             ("probes", probes, 1, 1000),
             ("max_points", max_points, 1, 100_000),
+            ("attempts", attempts, 1, 10),
         ):
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
                 raise ValueError(f"{pname} must be an integer in [{low}, {high}], got {value!r}")
@@ -495,6 +514,7 @@ class BottomUpSearcher(Searcher):
         self.max_values = max_values
         self.probes = probes
         self.max_points = max_points
+        self.attempts = attempts
         self.run_: BottomUpRun | None = None  # the last search's state, for inspection
 
     def search(self, task: Task, budget: Budget) -> SearchResult:
@@ -512,7 +532,11 @@ class BottomUpSearcher(Searcher):
         limits = budget.limits
         cap = min(self.max_values, budget.max_nodes)
         state = _Loop(run, budget, deadline, cap, self.all_inputs)
-        if self.deduce and self.domain is not None and self.domain.witnesses:
+        if run.split:  # fits with distinct predictions exist only where there are queries
+            state.attempts = self.attempts
+            state.attempt_slack = round(self.attempt_slack * QUANTUM)
+        if (self.deduce and self.domain is not None and self.domain.witnesses
+                and not run.split):  # witnesses need every point's output
             state.deducer = Deducer(run, dict(self.domain.witnesses), equal, self.deduce_slack)
             state.wait = round(min(self.deduce_wait, self.deduce_slack) * QUANTUM)
         checker_for: Callable[[float], Checker] = lambda s: Checker(  # noqa: E731
@@ -540,6 +564,10 @@ class BottomUpSearcher(Searcher):
             sys.setrecursionlimit(recursion)
         result.seconds = time.perf_counter() - t0
         result.candidates = run.evaluated
+        fits = state.fits + state.weak  # distinct predictions, those failing nowhere first
+        if found is None and fits:  # the budget ended before `attempts` fits were found
+            found = fits[0]
+            stopped = "solved"
         if found is None and state.deduced is not None:  # the budget ended first
             found = state.deduced
             stopped = "solved"
@@ -553,6 +581,7 @@ class BottomUpSearcher(Searcher):
             result.solved = True
             result.program = str(run.program(eid))
             result.description_length = cost / QUANTUM
+            result.extra = [(str(run.program(e)), c / QUANTUM) for e, c in fits if e != eid]
         return result
 
 
@@ -580,6 +609,13 @@ class _Loop:
         # found first
         self.deduced: tuple[int, int] | None = None
         self.wait = 0
+        # Fits with distinct predictions on the queries, (entry, cost): those that fail on none,
+        # and those that fail on some; the run ends when `attempts` of the first are found, or
+        # `attempt_slack` above the first's cost
+        self.attempts = 1
+        self.attempt_slack = 0
+        self.fits: list[tuple[int, int]] = []
+        self.weak: list[tuple[int, int]] = []
 
     def rearm(self) -> None:
         left = self.deadline - time.perf_counter()
@@ -614,6 +650,9 @@ class _Loop:
             level = root.upto + 1
             if self.deduced is not None and self.deduced[1] <= level + self.wait:
                 return self.deduced
+            first = self.fits[0] if self.fits else self.weak[0] if self.weak else None
+            if first is not None and level > first[1] + self.attempt_slack:
+                return first
             try:
                 if self.deducer is not None:
                     self.deducer.advance(self, level)
@@ -658,6 +697,8 @@ class _Loop:
         key_of = run.key
         is_root = bank is run.root
         target = run.target
+        split = run.split
+        n_examples = run.n_examples
         vals = run.vals
         struct = run.struct
         bad = run.bad
@@ -724,8 +765,9 @@ class _Loop:
                 if failed in vs and all(v is failed for v in vs):
                     continue
                 key = key_of(vs)
+                fit = is_root and (key[:n_examples] if split else key) == target
                 if key in seen:
-                    if is_root and key == target and self.fallback is not None:
+                    if fit and self.fallback is not None:
                         self._instead_of_fallback(pid, children, vs, level)  # may end the run
                     continue
                 eid = len(vals)
@@ -742,11 +784,11 @@ class _Loop:
                 out.append(eid)
                 if all_lams or mask & arg_bits:
                     lam_out.append(eid)
-                if is_root and key == target:
+                if fit:
                     if self.checker_for(self.seconds).fits(run.program(eid), run.task):
                         if mask & self.inputs == self.inputs:
-                            raise _Found(eid, level)
-                        if self.fallback is None:  # provisional: it ignores an input
+                            self._fit(eid, level, isbad)
+                        elif self.fallback is None:  # provisional: it ignores an input
                             self.fallback = (eid, level)
                     self.rearm()
                 if ops is not None and not isbad:  # after the root check: `L` itself may fit
@@ -758,6 +800,15 @@ class _Loop:
         if lam_out:
             bank.lam_levels[level] = lam_out
             bank.lam_nonempty.append(level)
+
+    def _fit(self, eid: int, level: int, fails_on_a_query: bool) -> None:
+        """A confirmed root fit: ends the run (`_Found`) once `attempts` fits with distinct
+        predictions are in (`weak`: one that fails on a query, kept for want of better)."""
+        if self.attempts == 1 and not fails_on_a_query:
+            raise _Found(eid, level)
+        (self.weak if fails_on_a_query else self.fits).append((eid, level))
+        if len(self.fits) >= self.attempts:
+            raise _Found(*self.fits[0])
 
     def found_deduced(self, pid: int, children: tuple[int, ...], cost: int) -> None:
         """A root program `p f L` the deducer built: ends the run (`_Found`) when the checker

