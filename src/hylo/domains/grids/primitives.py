@@ -16,6 +16,7 @@ import numpy as np
 
 from hylo.core.dsl import DSL, Primitive
 from hylo.core.types import parse_type
+from hylo.domains.grids import families as F
 from hylo.domains.grids.grid import COLORS, Grid
 
 _N4 = ((1, 0), (-1, 0), (0, 1), (0, -1))
@@ -112,48 +113,6 @@ def _paint(g: Grid, c: int) -> Grid:
 
 
 # ------------------------------------------------------------------ objects
-def _components(a: np.ndarray, neighbours: tuple[tuple[int, int], ...],
-                by_color: bool) -> list[list[tuple[int, int]]]:
-    h, w = a.shape
-    seen = np.zeros(a.shape, dtype=bool)
-    out = []
-    for y in range(h):
-        for x in range(w):
-            if a[y, x] == 0 or seen[y, x]:
-                continue
-            seen[y, x] = True
-            stack, cells = [(y, x)], []
-            while stack:
-                cy, cx = stack.pop()
-                cells.append((cy, cx))
-                for dy, dx in neighbours:
-                    ny, nx = cy + dy, cx + dx
-                    if (0 <= ny < h and 0 <= nx < w and not seen[ny, nx] and a[ny, nx] != 0
-                            and (not by_color or a[ny, nx] == a[cy, cx])):
-                        seen[ny, nx] = True
-                        stack.append((ny, nx))
-            out.append(cells)
-    return out
-
-
-def _objects(neighbours: tuple[tuple[int, int], ...], by_color: bool
-             ) -> Callable[[Grid], list[Grid]]:
-    def objects(g: Grid) -> list[Grid]:
-        """Connected non-background components, each cropped to its bounding box (other
-        cells background), in reading order of their first cell."""
-        out = []
-        for cells in _components(g.a, neighbours, by_color):
-            ys = [c[0] for c in cells]
-            xs = [c[1] for c in cells]
-            y0, x0 = min(ys), min(xs)
-            piece = np.zeros((max(ys) - y0 + 1, max(xs) - x0 + 1), dtype=np.uint8)
-            for cy, cx in cells:
-                piece[cy - y0, cx - x0] = g.a[cy, cx]
-            out.append(_g(piece))
-        return out
-    return objects
-
-
 def _cells(g: Grid) -> int:
     return int(np.count_nonzero(g.a))
 
@@ -218,6 +177,79 @@ def _prim(name: str, type_text: str, impl: Any, doc: str) -> Primitive:
     return Primitive(name, parse_type(type_text), impl, doc=doc)
 
 
+def _dir(fn: Callable[..., Grid], direction: str) -> Callable[[Grid], Grid]:
+    return lambda g: fn(g, direction)
+
+
+FAMILIES: tuple[Primitive, ...] = (
+    # halves and cell-wise logic between them (a separator line in the middle is dropped)
+    _prim("left-half", "grid -> grid", F._half(1, 0), "the left half"),
+    _prim("right-half", "grid -> grid", F._half(1, 1), "the right half"),
+    _prim("top-half", "grid -> grid", F._half(0, 0), "the top half"),
+    _prim("bottom-half", "grid -> grid", F._half(0, 1), "the bottom half"),
+    *(_prim(f"h-{name}", "grid -> color -> grid", F._cellwise(op, 1),
+            f"left and right halves combined cell-wise ({name}), in colour c")
+      for name, op in F.CELLWISE.items()),
+    *(_prim(f"v-{name}", "grid -> color -> grid", F._cellwise(op, 0),
+            f"top and bottom halves combined cell-wise ({name}), in colour c")
+      for name, op in F.CELLWISE.items() if name in ("and", "or", "xor", "nor")),
+    # separators and cells
+    _prim("split-cells", "grid -> list(grid)", F.split_cells,
+          "the cells between separator lines"),
+    _prim("cell-grid", "grid -> grid", F.cell_grid,
+          "one pixel per separated cell: its main colour"),
+    _prim("erase-separators", "grid -> grid", F.erase_separators, "separator lines removed"),
+    _prim("overlay-all", "list(grid) -> grid", F.overlay_all, "pieces of one shape stacked"),
+    _prim("unique-piece", "list(grid) -> grid", F.unique_piece, "the odd piece out"),
+    _prim("common-piece", "list(grid) -> grid", F.common_piece, "the most frequent piece"),
+    _prim("most-colorful", "list(grid) -> grid", F.most_colorful,
+          "the piece with most colours"),
+    _prim("unique-color-piece", "list(grid) -> grid", F.unique_color_piece,
+          "the piece whose colours no other has"),
+    _prim("first", "list(grid) -> grid", F._first, "the first piece"),
+    _prim("last", "list(grid) -> grid", F._last, "the last piece"),
+    # objects in place
+    _prim("keep-largest", "grid -> grid", F.largest_object_in_place,
+          "only the largest object stays, in place"),
+    _prim("remove-small", "grid -> int -> grid", F.remove_small,
+          "objects of at most k cells erased"),
+    _prim("recolor-by-size", "grid -> grid", F.recolor_by_size,
+          "objects coloured by size rank (largest 1)"),
+    # gravity and moves
+    *(_prim(f"gravity-{d}", "grid -> grid", _dir(F.gravity, d), f"cells fall {d}")
+      for d in ("up", "left", "right")),
+    _prim("shift-down", "grid -> grid", lambda g: F.shift(g, 1, 0), "moved one cell down"),
+    _prim("shift-up", "grid -> grid", lambda g: F.shift(g, -1, 0), "moved one cell up"),
+    _prim("shift-right", "grid -> grid", lambda g: F.shift(g, 0, 1), "moved one cell right"),
+    _prim("shift-left", "grid -> grid", lambda g: F.shift(g, 0, -1), "moved one cell left"),
+    # lines
+    *(_prim(f"rays-{d}", "grid -> grid", _dir(F.rays, d), f"every cell extended {d}")
+      for d in ("down", "up", "left", "right")),
+    _prim("connect", "grid -> grid", F.connect, "same-colour cells in a line joined"),
+    _prim("cross-lines", "grid -> grid", F.cross_lines, "row and column through every cell"),
+    _prim("hlines", "grid -> grid", F.hlines, "rows with a cell filled"),
+    _prim("vlines", "grid -> grid", F.vlines, "columns with a cell filled"),
+    # outlines, hulls, frames, background
+    _prim("outline", "grid -> color -> grid", F.outline, "background around objects in c"),
+    _prim("interior", "grid -> color -> grid", F.interior, "inner cells of objects in c"),
+    _prim("box-fill", "grid -> color -> grid", F.box_fill,
+          "background in each object's bounding box in c"),
+    _prim("frame", "grid -> color -> grid", F.frame, "the grid's border in c"),
+    _prim("fill-background", "grid -> color -> grid", F.fill_background, "background to c"),
+    _prim("invert", "grid -> color -> grid", F.invert, "background to c, the rest erased"),
+    _prim("majority-to-background", "grid -> grid", F.majority_to_background,
+          "the commonest colour swapped with the background"),
+    # compression, tiling, symmetry, counting
+    _prim("compress", "grid -> grid", F.compress, "repeated adjacent rows/columns once"),
+    _prim("drop-empty", "grid -> grid", F.drop_empty_lines, "empty rows and columns removed"),
+    _prim("kaleidoscope", "grid -> grid", F.kaleidoscope, "the grid mirrored four ways"),
+    _prim("self-tile", "grid -> grid", F.self_tile, "the grid in place of each of its cells"),
+    _prim("symmetrize-rot", "grid -> grid", F.symmetrize_rot, "complete quarter-turn symmetry"),
+    _prim("symmetrize-diag", "grid -> grid", F.symmetrize_diag, "complete diagonal symmetry"),
+    _prim("color-bar", "grid -> grid", F.colour_count_bar, "colours present, commonest first"),
+)
+
+
 PRIMITIVES: tuple[Primitive, ...] = (
     *(_prim(f"c{c}", "color", (lambda c=c: c), f"colour {c}") for c in range(COLORS)),
     _prim("1", "int", lambda: 1, "the integer 1"),
@@ -258,11 +290,11 @@ PRIMITIVES: tuple[Primitive, ...] = (
           "the least common non-background colour present"),
     _prim("count-cells", "grid -> int", _cells, "number of non-background cells"),
     # objects
-    _prim("objects4", "grid -> list(grid)", _objects(_N4, False),
+    _prim("objects4", "grid -> list(grid)", lambda g: F.objects(g, False, False),
           "4-connected non-background objects, cropped"),
-    _prim("objects8", "grid -> list(grid)", _objects(_N8, False),
+    _prim("objects8", "grid -> list(grid)", lambda g: F.objects(g, True, False),
           "8-connected non-background objects, cropped"),
-    _prim("color-objects", "grid -> list(grid)", _objects(_N4, True),
+    _prim("color-objects", "grid -> list(grid)", lambda g: F.objects(g, False, True),
           "4-connected single-colour objects, cropped"),
     _prim("largest", "list(grid) -> grid", _pick(max), "the object with most cells"),
     _prim("smallest", "list(grid) -> grid", _pick(min), "the object with fewest cells"),
@@ -276,6 +308,7 @@ PRIMITIVES: tuple[Primitive, ...] = (
           "complete left-right symmetry"),
     _prim("symmetrize-v", "grid -> grid", _symmetrize(lambda a: a[::-1, :]),
           "complete top-bottom symmetry"),
+    *FAMILIES,
 )
 
 GRIDS_DSL = DSL.from_table(PRIMITIVES)
