@@ -45,7 +45,7 @@ from hylo.library import open_store
 from hylo.library.exchange import library_iteration_key
 from hylo.library.grammar_store import load_grammar, save_grammar, save_invention
 from hylo.library.lock import exclusive
-from hylo.library.runs import record_result
+from hylo.library.runs import put_task_of, record_result
 from hylo.library.sqlite_store import SQLiteStore
 from hylo.library.store import Store
 from hylo.search.base import Budget, SearchResult
@@ -233,8 +233,7 @@ def _learn(store: Store, config: LearnConfig, reporter: Reporter,
         for name, prim in domain.dsl.primitives.items():
             store.put_primitive(name, show_type(prim.type), config.domain)
         for t in [*train, *test]:
-            store.put_task(t.name, config.domain, show_type(t.request),
-                           [{"i": list(e.inputs), "o": e.output} for e in t.examples])
+            put_task_of(store, config.domain, t)
     end = state.start + config.iterations
     done = 0
     summaries = []

@@ -77,12 +77,7 @@ def record_result(
     JSON data (lists, numbers, strings...); a domain whose values are not is stored without
     examples rather than refused."""
     with store.transaction():
-        examples = _examples_json(task)
-        request = show_type(task.request)
-        try:
-            store.put_task(task.name, domain, request, examples)
-        except StoreError:
-            store.put_task(task.name, domain, request, [])
+        put_task_of(store, domain, task)
         error = None if result.solved else (result.stopped or "unsolved")
         store.add_attempt(run_id, task.name, result.solved, result.seconds, result.candidates,
                           error, iteration)
@@ -90,6 +85,16 @@ def record_result(
             store.add_solution(run_id, task.name, result.program,
                                float(result.description_length or 0.0), result.seconds,
                                result.candidates, iteration, domain)
+
+
+def put_task_of(store: Store, domain: str, task: Task) -> None:
+    """Upsert `task` with its examples as JSON data (arrays and grids through `tolist()`), or
+    without examples where its values are not JSON data."""
+    request = show_type(task.request)
+    try:
+        store.put_task(task.name, domain, request, _examples_json(task))
+    except StoreError:
+        store.put_task(task.name, domain, request, [])
 
 
 def _examples_json(task: Task) -> list:

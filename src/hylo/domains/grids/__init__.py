@@ -12,6 +12,7 @@ from __future__ import annotations
 from functools import partial
 
 from hylo.core.domain import Domain
+from hylo.core.task import Task
 from hylo.domains.grids.arc_bench import bench_arc
 from hylo.domains.grids.arc_show import show_arc
 from hylo.domains.grids.grid import equal, value_key
@@ -23,6 +24,13 @@ SEARCH_DEFAULTS = {
     "searcher": {"name": "bottom-up", "params": {"attempts": 2, "attempt_slack": 8.0}},
     "timeout": 20.0,
 }
+
+
+def split(tasks: list[Task]) -> tuple[list[Task], list[Task]]:
+    """What `hylo learn --domain grids` learns on: every task of the suite (ARC-AGI-1's 400
+    training tasks by default) and none held back. The evaluation sets are the held-out
+    measure; they are never searched while learning (`hylo bench arc --split evaluation`)."""
+    return list(tasks), []
 
 
 def load_domain() -> Domain:
@@ -39,5 +47,6 @@ def load_domain() -> Domain:
         equal=equal,
         value_key=value_key,
         search_defaults=SEARCH_DEFAULTS,
+        split=split,
         commands={"bench arc": bench_arc, "show arc": show_arc},
     )

@@ -58,6 +58,8 @@ class Grid:
     def rows(self) -> list[list[int]]:
         return self.a.tolist()
 
+    tolist = rows  # JSON data, as numpy arrays give it (the library stores examples so)
+
     @property
     def shape(self) -> tuple[int, int]:
         return self.a.shape[0], self.a.shape[1]
