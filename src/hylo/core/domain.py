@@ -8,7 +8,7 @@ needs to know about a domain's values, tasks, neural semantics or commands comes
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,9 @@ from hylo.core.values import canonical_key, strict_equal
 
 #: `sample_inputs(request, rng, n)`: `n` input tuples for a program of type `request`.
 InputSampler = Callable[[Type, random.Random, int], list[tuple[Any, ...]]]
+#: `combine(values, outputs, deadline)`: [(binary primitive, [indices into values]), ...]
+Combiner = Callable[[Sequence[tuple[Any, ...]], tuple[Any, ...], float],
+                    "list[tuple[str, list[int]]]"]
 #: `witness(xs, out)`: [(lambda arguments, body value), ...] for `p f xs == out`, or None.
 Witness = Callable[[Any, Any], "list[tuple[tuple[Any, ...], Any]] | None"]
 
@@ -54,6 +57,12 @@ class Domain:
       lambda's arguments, outermost first; the value its body must take), or None when no
       lambda can. Bottom-up search deduces lambdas from them (`hylo.search.bottom_up_deduce`),
       as FlashMeta's witness functions and lambda-squared's deduction do.
+    - `combine(values, outputs, deadline)`: programs assembled from partial ones, for a
+      search that found no whole one (icecuber's combination of pieces): given the value
+      tuples of the root programs found (train points first, as many as `outputs`, then the
+      queries'), proposals `(binary primitive, [indices])` whose left fold over those programs
+      should make the outputs. Bottom-up search builds and checks them
+      (`BottomUpSearcher.combine_share`). None: no combination.
     """
 
     name: str
@@ -73,6 +82,7 @@ class Domain:
     #: examples included, `extras[name]` as extra keys), None: the domain cannot write one
     dump_tasks: Callable[[list[Task], dict[str, dict[str, Any]]], str] | None = None
     witnesses: Mapping[str, Witness] = field(default_factory=dict)
+    combine: Combiner | None = None
 
     def prior(self) -> Grammar:
         """The grammar search starts from without a library: uniform weights, or the domain's

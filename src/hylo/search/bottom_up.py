@@ -21,6 +21,11 @@ can return `attempts` fits with distinct predictions, the cheapest first (ARC gi
 attempts per test input). After the first fit it searches on for at most `attempt_slack` nats
 for the others; a fit that fails on a query counts only when no other is found.
 
+With `combine_share` > 0 and a domain that combines partial programs (`Domain.combine`, e.g.
+grids stacking pieces that are each right on part of the outputs), that share of the budget is
+kept for the end: when enumeration finds no fit, the domain proposes combinations of the root
+programs built, and the first the checker accepts is the result.
+
 Lambdas are first-class: an argument of arrow type `a1 -> .. -> an -> b` is a body of type `b`
 found bottom-up in a child context (the lambda's arguments in front of the outer variables,
 `$0` the innermost argument), whose points are probe bindings of the arguments; bodies are
@@ -465,13 +470,14 @@ class BottomUpSearcher(Searcher):
     to come this near, so that a cheaper fit found meanwhile wins; or for the budget's end),
     `attempts` (fits with distinct predictions on the task's queries to return, the first as
     `program`, the others in `extra`; only tasks with queries can have more than one) and
-    `attempt_slack` (nats above the first fit's cost to search on for them).
+    `attempt_slack` (nats above the first fit's cost to search on for them) and
+    `combine_share` (the budget's share kept for combining partial programs, `Domain.combine`).
     """
 
     name = "bottom-up"
     params = ("max_lambda_depth", "max_values", "probes", "max_points", "constant_bodies",
               "all_inputs", "deduce", "deduce_slack", "deduce_wait", "attempts",
-              "attempt_slack")
+              "attempt_slack", "combine_share")
 
     def __init__(
         self,
@@ -488,6 +494,7 @@ class BottomUpSearcher(Searcher):
         deduce_wait: float = 4.0,
         attempts: int = 1,
         attempt_slack: float = 4.0,
+        combine_share: float = 0.0,
     ) -> None:
         super().__init__(grammar, domain)
         self.constant_bodies = flag("constant_bodies", constant_bodies)
@@ -500,6 +507,10 @@ class BottomUpSearcher(Searcher):
         self.deduce_slack = float(deduce_slack)
         self.deduce_wait = float(deduce_wait)
         self.attempt_slack = float(attempt_slack)
+        if (not isinstance(combine_share, (int, float)) or isinstance(combine_share, bool)
+                or not 0 <= combine_share <= 0.9):
+            raise ValueError(f"combine_share must be a number in [0, 0.9], got {combine_share!r}")
+        self.combine_share = float(combine_share)
         self.all_inputs = flag("all_inputs", all_inputs)
         for pname, value, low, high in (
             ("max_lambda_depth", max_lambda_depth, 0, 8),
@@ -531,7 +542,11 @@ class BottomUpSearcher(Searcher):
         equal = self.domain.equal if self.domain is not None else strict_equal
         limits = budget.limits
         cap = min(self.max_values, budget.max_nodes)
-        state = _Loop(run, budget, deadline, cap, self.all_inputs)
+        combine = self.domain.combine if self.domain is not None else None
+        combining = combine is not None and self.combine_share > 0
+        enumerate_until = deadline - self.combine_share * budget.seconds if combining \
+            else deadline
+        state = _Loop(run, budget, enumerate_until, cap, self.all_inputs)
         if run.split:  # fits with distinct predictions exist only where there are queries
             state.attempts = self.attempts
             state.attempt_slack = round(self.attempt_slack * QUANTUM)
@@ -562,9 +577,19 @@ class BottomUpSearcher(Searcher):
         finally:
             disarm()
             sys.setrecursionlimit(recursion)
+        fits = state.fits + state.weak
+        if (combining and found is None and not fits and state.fallback is None
+                and state.deduced is None and not stopped.startswith("error")):
+            combined = _combined(run, combine, checker_for(limits.max_seconds), deadline)
+            if combined is not None:
+                result.seconds = time.perf_counter() - t0
+                result.candidates = run.evaluated
+                result.solved, result.stopped = True, "solved"
+                result.program = str(combined)
+                result.description_length = grammar.description_length(combined, task.request)
+                return result
         result.seconds = time.perf_counter() - t0
-        result.candidates = run.evaluated
-        fits = state.fits + state.weak  # distinct predictions, those failing nowhere first
+        result.candidates = run.evaluated  # distinct predictions, those failing nowhere first
         if found is None and fits:  # the budget ended before `attempts` fits were found
             found = fits[0]
             stopped = "solved"
@@ -583,6 +608,32 @@ class BottomUpSearcher(Searcher):
             result.description_length = cost / QUANTUM
             result.extra = [(str(run.program(e)), c / QUANTUM) for e, c in fits if e != eid]
         return result
+
+
+def _combined(run: BottomUpRun, combine: Any, checker: Checker, deadline: float
+              ) -> Program | None:
+    """The first of the domain's combinations of root programs (`Domain.combine`) that fits
+    the task, as one program: `p(p(a, b), c)` for the proposal `(p, [a, b, c])`."""
+    root = run.root
+    eids = [e for level in sorted(root.levels) for e in root.levels[level] if not run.bad[e]]
+    outputs = tuple(ex.output for ex in run.task.examples)
+    try:
+        proposals = combine([run.vals[e] for e in eids], outputs, deadline)
+    except Exception:  # a domain's combiner that fails is no combination
+        return None
+    for name, picks in proposals[:8]:
+        if (name not in run.dsl.primitives or len(picks) < 2
+                or not all(isinstance(i, int) and 0 <= i < len(eids) for i in picks)):
+            continue
+        body = run.body(eids[picks[0]])
+        for i in picks[1:]:
+            body = App(App(Prim(name), body), run.body(eids[i]))
+        program: Program = body
+        for _ in range(run.arity):
+            program = Lam(program)
+        if checker.fits(program, run.task):
+            return program
+    return None
 
 
 class _Loop:

