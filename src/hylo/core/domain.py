@@ -63,6 +63,9 @@ class Domain:
       queries'), proposals `(binary primitive, [indices])` whose left fold over those programs
       should make the outputs. Bottom-up search builds and checks them
       (`BottomUpSearcher.combine_share`). None: no combination.
+    - `plausible(task, predictions)`: whether a fit's outputs on the task's queries are
+      believable (grids: of the size the train pairs predict). Bottom-up search with several
+      `attempts` ranks an implausible fit after the others. None: all are.
     """
 
     name: str
@@ -83,6 +86,7 @@ class Domain:
     dump_tasks: Callable[[list[Task], dict[str, dict[str, Any]]], str] | None = None
     witnesses: Mapping[str, Witness] = field(default_factory=dict)
     combine: Combiner | None = None
+    plausible: Callable[[Task, Sequence[Any]], bool] | None = None
 
     def prior(self) -> Grammar:
         """The grammar search starts from without a library: uniform weights, or the domain's

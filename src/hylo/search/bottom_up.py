@@ -19,7 +19,8 @@ A task's queries (`Task.queries`, inputs without outputs) are root points after 
 programs that fit the examples alike but predict differently on them stay apart, so the search
 can return `attempts` fits with distinct predictions, the cheapest first (ARC gives two
 attempts per test input). After the first fit it searches on for at most `attempt_slack` nats
-for the others; a fit that fails on a query counts only when no other is found.
+for the others; a fit that fails on a query, or whose predictions the domain finds
+implausible (`Domain.plausible`), counts only when no other is found.
 
 With `combine_share` > 0 and a domain that combines partial programs (`Domain.combine`, e.g.
 grids stacking pieces that are each right on part of the outputs), that share of the budget is
@@ -550,6 +551,10 @@ class BottomUpSearcher(Searcher):
         if run.split:  # fits with distinct predictions exist only where there are queries
             state.attempts = self.attempts
             state.attempt_slack = round(self.attempt_slack * QUANTUM)
+            judge = self.domain.plausible if self.domain is not None else None
+            if judge is not None:
+                n = run.n_examples
+                state.plausible = lambda eid: bool(judge(task, run.vals[eid][n:]))
         if (self.deduce and self.domain is not None and self.domain.witnesses
                 and not run.split):  # witnesses need every point's output
             state.deducer = Deducer(run, dict(self.domain.witnesses), equal, self.deduce_slack)
@@ -667,6 +672,7 @@ class _Loop:
         self.attempt_slack = 0
         self.fits: list[tuple[int, int]] = []
         self.weak: list[tuple[int, int]] = []
+        self.plausible: Callable[[int], bool] | None = None  # `Domain.plausible`, per entry
 
     def rearm(self) -> None:
         left = self.deadline - time.perf_counter()
@@ -854,10 +860,17 @@ class _Loop:
 
     def _fit(self, eid: int, level: int, fails_on_a_query: bool) -> None:
         """A confirmed root fit: ends the run (`_Found`) once `attempts` fits with distinct
-        predictions are in (`weak`: one that fails on a query, kept for want of better)."""
-        if self.attempts == 1 and not fails_on_a_query:
+        predictions are in (`weak`: one that fails on a query or whose predictions the domain
+        finds implausible, kept for want of better)."""
+        weak = fails_on_a_query
+        if not weak and self.plausible is not None:
+            try:
+                weak = not self.plausible(eid)
+            except Exception:  # a judge that fails judges nothing
+                weak = False
+        if self.attempts == 1 and not weak:
             raise _Found(eid, level)
-        (self.weak if fails_on_a_query else self.fits).append((eid, level))
+        (self.weak if weak else self.fits).append((eid, level))
         if len(self.fits) >= self.attempts:
             raise _Found(*self.fits[0])
 
