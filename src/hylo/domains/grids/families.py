@@ -9,6 +9,7 @@ Hodel's arc-dsl): a task is most often a short chain of such whole-grid transfor
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 
 import numpy as np
@@ -150,8 +151,8 @@ def _colors_of(g: Grid) -> int:
 
 def unique_piece(gs: list[Grid]) -> Grid:
     """The piece that differs from all the others (exactly one must)."""
-    keys = [p.key() for p in gs]
-    once = [p for p, k in zip(gs, keys, strict=True) if keys.count(k) == 1]
+    counts = Counter(p.key() for p in gs)
+    once = [p for p in gs if counts[p.key()] == 1]
     if len(once) != 1 or len(gs) < 3:
         raise ValueError("no single odd piece out")
     return once[0]
@@ -161,8 +162,8 @@ def common_piece(gs: list[Grid]) -> Grid:
     """The piece that occurs most often (the first on ties)."""
     if not gs:
         raise ValueError("no pieces")
-    keys = [p.key() for p in gs]
-    return max(gs, key=lambda p: keys.count(p.key()))
+    counts = Counter(p.key() for p in gs)
+    return max(gs, key=lambda p: counts[p.key()])
 
 
 def most_colorful(gs: list[Grid]) -> Grid:
@@ -174,7 +175,8 @@ def most_colorful(gs: list[Grid]) -> Grid:
 def unique_color_piece(gs: list[Grid]) -> Grid:
     """The piece whose colour set no other piece has."""
     sets = [frozenset(np.unique(p.a).tolist()) - {0} for p in gs]
-    once = [p for p, s in zip(gs, sets, strict=True) if sets.count(s) == 1]
+    counts = Counter(sets)
+    once = [p for p, s in zip(gs, sets, strict=True) if counts[s] == 1]
     if len(once) != 1 or len(gs) < 3:
         raise ValueError("no piece with colours of its own")
     return once[0]
@@ -193,17 +195,25 @@ def _last(gs: list[Grid]) -> Grid:
 
 
 # ------------------------------------------------------------------ objects (scipy labelling)
+#: more objects than this make a grid a texture, not a scene: object primitives fail on it
+MAX_OBJECTS = 64
+
+
 def objects(g: Grid, diagonal: bool, by_color: bool) -> list[Grid]:
     """Connected non-background components (4- or 8-connected; of one colour each with
     `by_color`), each cropped to its bounding box with the other cells background, in reading
-    order of their first cell."""
+    order of their first cell; fails beyond `MAX_OBJECTS`."""
     structure = _S8 if diagonal else _S4
     masks = ([g.a == c for c in np.unique(g.a).tolist() if c != 0] if by_color
              else [g.a != 0])
     found = []
     w = g.shape[1]
+    total = 0
     for mask in masks:
-        labels, _ = ndimage.label(mask, structure=structure)
+        labels, count = ndimage.label(mask, structure=structure)
+        total += count
+        if total > MAX_OBJECTS:
+            raise ValueError(f"more than {MAX_OBJECTS} objects")
         for i, sl in enumerate(ndimage.find_objects(labels), start=1):
             if sl is None:
                 continue
@@ -277,15 +287,12 @@ def rays(g: Grid, direction: str) -> Grid:
     """From every non-background cell, a line of its colour to the edge in `direction`
     (drawn over background only)."""
     turns = {"down": 0, "left": 1, "up": 2, "right": 3}[direction]
-    a = np.rot90(g.a, turns).copy()
-    for x in range(a.shape[1]):
-        cur = 0
-        for y in range(a.shape[0]):
-            if a[y, x] != 0:
-                cur = a[y, x]
-            elif cur:
-                a[y, x] = cur
-    return _g(np.rot90(a, -turns))
+    a = np.rot90(g.a, turns)
+    # forward fill down each column: the row of the last non-background cell above or at
+    rows = np.where(a != 0, np.arange(a.shape[0])[:, None], 0)
+    np.maximum.accumulate(rows, axis=0, out=rows)
+    filled = a[rows, np.arange(a.shape[1])[None, :]]
+    return _g(np.rot90(filled, -turns))
 
 
 def connect(g: Grid) -> Grid:
@@ -306,15 +313,18 @@ def connect(g: Grid) -> Grid:
 
 def cross_lines(g: Grid) -> Grid:
     """Through every non-background cell, its row and column in its colour (over background;
-    columns drawn after rows)."""
-    out = g.a.copy()
-    ys, xs = np.nonzero(g.a)
-    for y, x in zip(ys.tolist(), xs.tolist(), strict=True):
-        row = out[y, :]
-        row[row == 0] = g.a[y, x]
-    for y, x in zip(ys.tolist(), xs.tolist(), strict=True):
-        col = out[:, x]
-        col[col == 0] = g.a[y, x]
+    a line takes the colour of its first cell, rows drawn before columns)."""
+    a = g.a
+    fg = a != 0
+    out = a.copy()
+    rows = np.nonzero(fg.any(axis=1))[0]
+    row_color = a[rows, fg[rows].argmax(axis=1)]
+    block = out[rows]
+    out[rows] = np.where(block == 0, row_color[:, None], block)
+    cols = np.nonzero(fg.any(axis=0))[0]
+    col_color = a[fg[:, cols].argmax(axis=0), cols]
+    block = out[:, cols]
+    out[:, cols] = np.where(block == 0, col_color[None, :], block)
     return _g(out)
 
 
@@ -419,7 +429,7 @@ def self_tile(g: Grid) -> Grid:
     if h * h > 60 or w * w > 60:
         raise ValueError("too large to tile by itself")
     mask = (g.a != 0).astype(np.uint8)
-    return _g(np.kron(mask, np.ones_like(g.a)) * np.tile(g.a, (h, w)))
+    return _g(mask.repeat(h, axis=0).repeat(w, axis=1) * np.tile(g.a, (h, w)))
 
 
 def symmetrize_rot(g: Grid) -> Grid:

@@ -38,7 +38,7 @@ def _crop(g: Grid) -> Grid:
 
 def _scale(k: int) -> Callable[[Grid], Grid]:
     def up(g: Grid) -> Grid:
-        return _g(np.kron(g.a, np.ones((k, k), dtype=np.uint8)))
+        return _g(g.a.repeat(k, axis=0).repeat(k, axis=1))
     return up
 
 
@@ -48,7 +48,7 @@ def _downscale(k: int) -> Callable[[Grid], Grid]:
         if h % k or w % k:
             raise ValueError(f"grid {h}x{w} does not divide by {k}")
         a = g.a[::k, ::k]
-        if not np.array_equal(np.kron(a, np.ones((k, k), dtype=np.uint8)), g.a):
+        if not np.array_equal(a.repeat(k, axis=0).repeat(k, axis=1), g.a):
             raise ValueError("grid is not made of uniform blocks")
         return _g(a)
     return down
