@@ -37,3 +37,23 @@ def test_plausible() -> None:
     assert not plausible(t, [Z(7, 7), 3])
     free = _task([((3, 3), (1, 5)), ((4, 4), (2, 7))], [(5, 5)])
     assert plausible(free, [Z(9, 9)])  # nothing predicted: anything goes
+
+
+def test_colour_weights_favour_the_pairs_colours_in_the_task_grammar() -> None:
+    from hylo.domains.grids import load_domain
+    from hylo.domains.grids.sizes import colour_weights
+    from hylo.search.bottom_up import BottomUpSearcher
+
+    g_in = Grid(np.array([[0, 3], [4, 0]], dtype=np.uint8))
+    g_out = Grid(np.array([[3, 7]], dtype=np.uint8))
+    test_only = Grid(np.array([[9]], dtype=np.uint8))
+    task = Task("t", REQUEST, (Example((g_in,), g_out),), (Example((test_only,), test_only),),
+                ((test_only,),))
+    w = colour_weights(task)
+    assert w == {"c0": 1.0, "c3": 2.0, "c4": 1.0, "c7": 2.0}  # never the test pair's c9
+    domain = load_domain()
+    s = BottomUpSearcher(domain.prior(), domain)
+    grammar = s.grammar_for(task)
+    assert grammar.log_weights["c7"] == s.grammar.log_weights["c7"] + 2.0
+    assert grammar.log_weights["c9"] == s.grammar.log_weights["c9"]
+    assert s.grammar_for(task) is grammar  # one grammar per task, cached

@@ -63,6 +63,9 @@ class Domain:
       queries'), proposals `(binary primitive, [indices])` whose left fold over those programs
       should make the outputs. Bottom-up search builds and checks them
       (`BottomUpSearcher.combine_share`). None: no combination.
+    - `task_weights(task)`: log-weight offsets per primitive name for this task's grammar
+      (grids: the colours its pairs show are likelier), added by `Searcher.grammar_for`.
+      None: the grammar's weights as they are.
     - `plausible(task, predictions)`: whether a fit's outputs on the task's queries are
       believable (grids: of the size the train pairs predict). Bottom-up search with several
       `attempts` ranks an implausible fit after the others. None: all are.
@@ -87,6 +90,7 @@ class Domain:
     witnesses: Mapping[str, Witness] = field(default_factory=dict)
     combine: Combiner | None = None
     plausible: Callable[[Task, Sequence[Any]], bool] | None = None
+    task_weights: Callable[[Task], Mapping[str, float]] | None = None
 
     def prior(self) -> Grammar:
         """The grammar search starts from without a library: uniform weights, or the domain's

