@@ -611,7 +611,8 @@ class BottomUpSearcher(Searcher):
             result.solved = True
             result.program = str(run.program(eid))
             result.description_length = cost / QUANTUM
-            result.extra = [(str(run.program(e)), c / QUANTUM) for e, c in fits if e != eid]
+            others = [(e, c) for e, c in fits if e != eid][: self.attempts - 1]
+            result.extra = [(str(run.program(e)), c / QUANTUM) for e, c in others]
         return result
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import platform
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +29,15 @@ SPLITS = ("training", "evaluation")
 ATTEMPTS = 2  # ARC's scoring: two attempts per test input
 
 
-def predict(dsl: DSL, program: str, task: Task, limits: Limits = DEFAULT_LIMITS
-            ) -> list[Any | None]:
-    """The program's output on each test input (None where it fails)."""
+def predict(dsl: DSL, program: str, inputs_list: Sequence[tuple[Any, ...]],
+            limits: Limits = DEFAULT_LIMITS) -> list[Any | None]:
+    """The program's output on each of `inputs_list` (None where it fails)."""
     try:
         p = dsl.parse(program)
     except (ValueError, KeyError, RecursionError):
-        return [None] * len(task.queries)
+        return [None] * len(inputs_list)
     out: list[Any | None] = []
-    for inputs in task.queries:
+    for inputs in inputs_list:
         try:
             out.append(run_program(p, dsl, inputs, limits))
         except EvalFailure:
@@ -50,10 +51,11 @@ def score(dsl: DSL, equal: Any, task: Task, result: SearchResult,
     which test outputs one of them got right, and whether all were."""
     programs = ([result.program, *(p for p, _ in result.extra)]
                 if result.solved and result.program else [])
-    truths = [ex.output for ex in task.held_out]
+    truths = [ex.output for ex in task.held_out]  # the test pairs whose outputs are known
+    inputs = [ex.inputs for ex in task.held_out]
     attempts, seen = [], []
     for program in programs:
-        preds = predict(dsl, program, task, limits)
+        preds = predict(dsl, program, inputs, limits)
         if preds in seen:  # the same predictions are not a second attempt
             continue
         seen.append(preds)

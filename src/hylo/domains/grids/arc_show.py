@@ -146,12 +146,17 @@ def show_arc(
     programs = ([r.program, *(p for p, _ in r.extra)] if r.solved and r.program else [])
     attempts: list[tuple[str, list[Any]]] = []
     for p in programs:
-        preds = predict(grammar.dsl, p, t, budget.limits)
+        preds = predict(grammar.dsl, p, t.queries, budget.limits)
         if all(preds != q for _, q in attempts):
             attempts.append((p, preds))
         if len(attempts) == ATTEMPTS:
             break
-    truths = {i: ex.output for i, ex in enumerate(t.held_out)}
+    truths = {}  # query index -> the known output of its test pair (pairs may lack one)
+    for ex in t.held_out:
+        for i, q in enumerate(t.queries):
+            if i not in truths and domain.equal(list(q), list(ex.inputs)):
+                truths[i] = ex.output
+                break
     rows: list[tuple[str, list[tuple[str, Grid | None]]]] = [
         (f"train pair {i + 1}", [("input", ex.inputs[0]), ("output", ex.output)])
         for i, ex in enumerate(t.examples)]
