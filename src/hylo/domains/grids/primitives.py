@@ -126,17 +126,6 @@ def _pick(choose: Callable[..., Any]) -> Callable[[list[Grid]], Grid]:
 
 
 # ------------------------------------------------------------------ gravity, filling, overlay
-def _gravity_down(g: Grid) -> Grid:
-    """Non-background cells fall to the bottom of their column, keeping their order."""
-    out = np.zeros_like(g.a)
-    h = g.shape[0]
-    for x in range(g.shape[1]):
-        col = g.a[:, x][g.a[:, x] != 0]
-        if len(col):
-            out[h - len(col):, x] = col
-    return _g(out)
-
-
 def _fill_enclosed(g: Grid, c: int) -> Grid:
     """Background cells not 4-connected to the border through background become `c`."""
     a = g.a
@@ -300,7 +289,8 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _prim("smallest", "list(grid) -> grid", _pick(min), "the object with fewest cells"),
     _prim("count-objects", "list(grid) -> int", len, "number of objects"),
     # gravity, filling, overlay, symmetry
-    _prim("gravity-down", "grid -> grid", _gravity_down, "cells fall to the bottom"),
+    _prim("gravity-down", "grid -> grid", lambda g: F.gravity(g, "down"),
+          "cells fall to the bottom"),
     _prim("fill-enclosed", "grid -> color -> grid", _fill_enclosed,
           "background enclosed from the border becomes c"),
     _prim("overlay", "grid -> grid -> grid", _overlay, "the second's cells over the first"),
