@@ -55,7 +55,9 @@ def combine_pieces(values: Sequence[tuple[Any, ...]], outputs: tuple[Any, ...],
         if time.perf_counter() > deadline:
             return []
         best, gain, best_nz = -1, 0, None
-        for i, cells, nz in cands:
+        for k, (i, cells, nz) in enumerate(cands):
+            if k % 256 == 255 and time.perf_counter() > deadline:
+                return []
             shows = nz & open_
             g = int(np.count_nonzero(shows & need))
             if g > gain and (cells[shows] == target[shows]).all():
