@@ -56,7 +56,7 @@ from hylo.core import evaluate
 from hylo.core.domain import Domain
 from hylo.core.evaluate import Closure, lam_node, prim_node, var_node
 from hylo.core.grammar import QUANTUM, Grammar
-from hylo.core.limits import COUNTER, EPOCH, EXPIRED, StepLimit, arm, disarm
+from hylo.core.limits import COUNTER, EPOCH, EXPIRED, EvalFailure, StepLimit, arm, disarm
 from hylo.core.program import App, Lam, Prim, Program, Var
 from hylo.core.task import Task
 from hylo.core.types import Type, arguments, is_arrow, returns
@@ -585,13 +585,16 @@ class BottomUpSearcher(Searcher):
         fits = state.fits + state.weak
         if (combining and found is None and not fits and state.fallback is None
                 and state.deduced is None and not stopped.startswith("error")):
-            combined = _combined(run, combine, checker_for(limits.max_seconds), deadline)
-            if combined is not None:
+            combined = _combined(run, combine, checker_for(limits.max_seconds), deadline,
+                                 self.attempts)
+            if combined:
                 result.seconds = time.perf_counter() - t0
                 result.candidates = run.evaluated
                 result.solved, result.stopped = True, "solved"
-                result.program = str(combined)
-                result.description_length = grammar.description_length(combined, task.request)
+                scored = [(str(p), grammar.with_literals(p).description_length(p, task.request))
+                          for p in combined]
+                result.program, result.description_length = scored[0]
+                result.extra = scored[1:]
                 return result
         result.seconds = time.perf_counter() - t0
         result.candidates = run.evaluated  # distinct predictions, those failing nowhere first
@@ -616,30 +619,77 @@ class BottomUpSearcher(Searcher):
         return result
 
 
-def _combined(run: BottomUpRun, combine: Any, checker: Checker, deadline: float
-              ) -> Program | None:
-    """The first of the domain's combinations of root programs (`Domain.combine`) that fits
-    the task, as one program: `p(p(a, b), c)` for the proposal `(p, [a, b, c])`."""
+def _combined(run: BottomUpRun, combine: Any, checker: Checker, deadline: float,
+              attempts: int = 1) -> list[Program]:
+    """The domain's combinations of root programs (`Domain.combine`) that fit the task, as
+    programs, at most `attempts` with distinct predictions on the queries (the first
+    proposed first). A proposal `(p, [a, b, c])` is `p(a, b, c)` when `p` takes three
+    arguments, and `p(p(a, b), c)` when it takes two; a pick is a root program's index or the
+    name of a constant (a primitive or a literal of the DSL)."""
     root = run.root
     eids = [e for level in sorted(root.levels) for e in root.levels[level] if not run.bad[e]]
     outputs = tuple(ex.output for ex in run.task.examples)
+    now = time.perf_counter()
+    propose_until = now + 0.8 * max(0.0, deadline - now)  # the rest checks the proposals
     try:
-        proposals = combine([run.vals[e] for e in eids], outputs, deadline)
+        proposals = combine([run.vals[e] for e in eids], outputs, propose_until)
     except Exception:  # a domain's combiner that fails is no combination
-        return None
-    for name, picks in proposals[:8]:
-        if (name not in run.dsl.primitives or len(picks) < 2
-                or not all(isinstance(i, int) and 0 <= i < len(eids) for i in picks)):
+        return []
+    out: list[Program] = []
+    predictions: set[Hashable] = set()
+    for name, picks in proposals[:32]:
+        if len(out) >= attempts or time.perf_counter() > deadline:
+            break
+        parts = [_pick(run, eids, p) for p in picks]
+        prim = run.dsl.primitives.get(name)
+        if prim is None or prim.arity < 2 or len(parts) < 2 or any(p is None for p in parts):
             continue
-        body = run.body(eids[picks[0]])
-        for i in picks[1:]:
-            body = App(App(Prim(name), body), run.body(eids[i]))
+        if prim.arity == len(parts):  # applied to the picks
+            body = Prim(name)
+            for part in parts:
+                body = App(body, part)
+        elif prim.arity == 2:  # folded left over them
+            body = parts[0]
+            for part in parts[1:]:
+                body = App(App(Prim(name), body), part)
+        else:
+            continue
         program: Program = body
         for _ in range(run.arity):
             program = Lam(program)
-        if checker.fits(program, run.task):
-            return program
+        if not checker.fits(program, run.task):
+            continue
+        key = _query_key(run, checker, program)
+        if key in predictions:
+            continue
+        predictions.add(key)
+        out.append(program)
+    return out
+
+
+def _pick(run: BottomUpRun, eids: list[int], pick: Any) -> Program | None:
+    """A combination's part: the body of root program `pick` (an index), or the constant
+    named `pick` (a primitive or a literal of the run's DSL, of no arguments)."""
+    if isinstance(pick, int) and not isinstance(pick, bool):
+        return run.body(eids[pick]) if 0 <= pick < len(eids) else None
+    if isinstance(pick, str):
+        try:
+            prim = run.dsl.primitive(pick)
+        except KeyError:
+            return None
+        return Prim(pick) if prim.arity == 0 else None
     return None
+
+
+def _query_key(run: BottomUpRun, checker: Checker, program: Program) -> Hashable:
+    """What `program` predicts on the task's queries, as a hashable key (failures included)."""
+    out = []
+    for q in run.task.queries:
+        try:
+            out.append(repr(evaluate.run_program(program, checker.dsl, q, checker.limits)))
+        except EvalFailure as e:
+            out.append(f"failed: {e.kind}")
+    return tuple(out)
 
 
 class _Loop:

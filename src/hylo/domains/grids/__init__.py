@@ -17,7 +17,7 @@ from hylo.core.domain import Domain
 from hylo.core.task import Task
 from hylo.domains.grids.arc_bench import bench_arc
 from hylo.domains.grids.arc_show import show_arc
-from hylo.domains.grids.combine import combine_pieces
+from hylo.domains.grids.combine import combine
 from hylo.domains.grids.grid import equal, value_key
 from hylo.domains.grids.primitives import GRIDS_DSL
 from hylo.domains.grids.sizes import colour_weights, plausible
@@ -54,7 +54,7 @@ def load_domain() -> Domain:
         value_key=value_key,
         search_defaults=SEARCH_DEFAULTS,
         split=split,
-        combine=combine_pieces,
+        combine=combine,
         plausible=plausible,
         task_weights=colour_weights,
         commands={"bench arc": bench_arc, "show arc": show_arc},

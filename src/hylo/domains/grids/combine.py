@@ -1,4 +1,7 @@
-"""Combining partial pieces, as icecuber's ARC search does: when no one program makes the
+"""What the grids domain builds from partial programs when search finds no whole one
+(`Domain.combine`): pieces stacked, and local rules learned on top of a program.
+
+**Pieces**, as icecuber's ARC search combines them: when no one program makes the
 outputs, programs that are each right on part of them are stacked with `overlay`.
 
 A candidate has, on every train pair, the output's grid shape. Pieces are chosen greedily as
@@ -19,12 +22,96 @@ from typing import Any
 import numpy as np
 
 from hylo.domains.grids.grid import Grid
+from hylo.domains.grids.rules import MAX_UNSEEN, pair_rule, ranked_rules
 
 MAX_PIECES = 4
+#: root programs a rule is learned on at most (the cheapest first)
+MAX_RULE_BASES = 400
+#: rules whose test cells are nearly all known rank before those of cheaper programs
+FAMILIAR = 0.05
+#: pair rules: the first grids (the cheapest programs) and the second grids tried
+PAIR_FIRSTS = 8
+PAIR_SECONDS = 200
+
+
+def combine(values: Sequence[tuple[Any, ...]], outputs: tuple[Any, ...],
+            deadline: float) -> list[tuple[str, list[int | str]]]:
+    """The grids domain's `combine`: stacked pieces first, then local rules on root programs
+    (`(apply-rule p rule:...)`, the rule a literal)."""
+    out: list[tuple[str, list[int | str]]] = list(combine_pieces(values, outputs, deadline))
+    out.extend(combine_rules(values, outputs, deadline))
+    out.extend(combine_pairs(values, outputs, deadline))
+    return out
+
+
+def _shaped(values: Sequence[tuple[Any, ...]], outputs: tuple[Any, ...]) -> list[int]:
+    """Indices of the root programs whose values are grids everywhere, of the outputs' shapes
+    on the train points."""
+    n = len(outputs)
+    if not n or not all(type(o) is Grid for o in outputs):
+        return []
+    return [i for i, vs in enumerate(values)
+            if all(type(v) is Grid for v in vs)
+            and all(vs[j].shape == outputs[j].shape for j in range(n))]
+
+
+def combine_pairs(values: Sequence[tuple[Any, ...]], outputs: tuple[Any, ...],
+                  deadline: float) -> list[tuple[str, list[int | str]]]:
+    """`(apply-rule2 p q R)` proposals: a cell-wise table from (colour in p, colour in q) to
+    the output's colour, for p among the cheapest programs and q among the others; the tables
+    with the fewest entries first."""
+    n = len(outputs)
+    shaped = _shaped(values, outputs)
+    if len(shaped) < 2:
+        return []
+    targets = [o.a for o in outputs]
+    found: list[tuple[bool, int, int, int, str]] = []
+    for i in shaped[:PAIR_FIRSTS]:
+        a = values[i]
+        for j in shaped[:PAIR_SECONDS]:
+            if time.perf_counter() > deadline:
+                break
+            if j == i:
+                continue
+            b = values[j]
+            fit = pair_rule([v.a for v in a[:n]], [v.a for v in b[:n]], targets,
+                            [v.a for v in a[n:]], [v.a for v in b[n:]])
+            if fit is not None:
+                unseen, rule = fit
+                found.append((unseen > FAMILIAR, len(rule.table), i, j, rule.literal()))
+    found.sort(key=lambda f: f[:4])
+    return [("apply-rule2", [i, j, lit]) for *_, i, j, lit in found]
+
+
+def combine_rules(values: Sequence[tuple[Any, ...]], outputs: tuple[Any, ...],
+                  deadline: float) -> list[tuple[str, list[int | str]]]:
+    """`(apply-rule p R)` proposals: for root programs `p` (the cheapest first) whose values
+    have the outputs' shapes, the local rules (`rules`) that turn them into the outputs. Rules
+    that know almost every test cell's key come first, then by the program's rank."""
+    n = len(outputs)
+    if not n or not all(type(o) is Grid for o in outputs):
+        return []
+    targets = [o.a for o in outputs]
+    found: list[tuple[bool, int, int, str]] = []
+    tried = 0
+    for i, vs in enumerate(values):
+        if tried >= MAX_RULE_BASES or time.perf_counter() > deadline:
+            break
+        if not all(type(v) is Grid for v in vs):
+            continue
+        if any(vs[j].shape != targets[j].shape for j in range(n)):
+            continue
+        tried += 1
+        rules = ranked_rules([v.a for v in vs[:n]], targets, [v.a for v in vs[n:]], deadline)
+        for rank, (unseen, rule) in enumerate(rules):
+            if unseen <= MAX_UNSEEN:
+                found.append((unseen > FAMILIAR, i, rank, rule.literal()))
+    found.sort(key=lambda f: f[:3])
+    return [("apply-rule", [i, lit]) for _, i, _, lit in found]
 
 
 def combine_pieces(values: Sequence[tuple[Any, ...]], outputs: tuple[Any, ...],
-                   deadline: float) -> list[tuple[str, list[int]]]:
+                   deadline: float) -> list[tuple[str, list[int | str]]]:
     """(binary primitive, indices into `values`, folded left) proposals; `values[i]` holds a
     candidate's values on the train inputs (as many as `outputs`) then on the test inputs."""
     n = len(outputs)
@@ -68,4 +155,4 @@ def combine_pieces(values: Sequence[tuple[Any, ...]], outputs: tuple[Any, ...],
         open_ &= ~best_nz
     if (need & open_).any() or len(chosen) < 2:
         return []  # one piece alone would have been found by the search itself
-    return [("overlay", chosen[::-1])]  # folded left, the bottom layer first
+    return [("overlay", list(chosen[::-1]))]  # folded left, the bottom layer first

@@ -18,6 +18,7 @@ from hylo.core.dsl import DSL, Primitive
 from hylo.core.types import parse_type
 from hylo.domains.grids import families as F
 from hylo.domains.grids.grid import COLORS, Grid
+from hylo.domains.grids.rules import Rule, parse_rule
 
 _N4 = ((1, 0), (-1, 0), (0, 1), (0, -1))
 _N8 = (*_N4, (1, 1), (1, -1), (-1, 1), (-1, -1))
@@ -301,4 +302,30 @@ PRIMITIVES: tuple[Primitive, ...] = (
     *FAMILIES,
 )
 
-GRIDS_DSL = DSL.from_table(PRIMITIVES)
+def _apply_rule(g: Grid, rule: Rule) -> Grid:
+    return rule.apply(g)
+
+
+def _apply_rule2(g: Grid, other: Grid, rule: Rule) -> Grid:
+    return rule.apply(g, other)
+
+
+_RULE = parse_type("rule")
+
+
+def rule_literal(name: str) -> Primitive | None:
+    """The grid DSL's literal hook: a local rule learned from a task's pairs (`rules`),
+    written `rule:SET:ENTRIES`, is a constant of type `rule`; None for any other name."""
+    rule = parse_rule(name)
+    if rule is None:
+        return None
+    return Primitive(name, _RULE, lambda: rule, doc=f"a local rule on feature set {rule.name}")
+
+
+PRIMITIVES = (*PRIMITIVES, _prim(
+    "apply-rule", "grid -> rule -> grid", _apply_rule,
+    "each cell recoloured by a learned local rule (keys it lacks keep their colour)"), _prim(
+    "apply-rule2", "grid -> grid -> rule -> grid", _apply_rule2,
+    "cell-wise: a learned table of (colour here, colour in the second grid) -> colour"))
+
+GRIDS_DSL = DSL(dict(DSL.from_table(PRIMITIVES).primitives), literal=rule_literal)

@@ -1,0 +1,345 @@
+"""Local rules: a cell's new colour as a function of what it sees, learned from the train pairs.
+
+Many ARC tasks keep the grid's size and recolour cells by what surrounds them: a cell with two
+red neighbours turns blue, background between two same-colour cells takes their colour, objects
+of four cells turn green. A *rule* is a feature set (the cell's own colour and, say, its four
+neighbours) and a table from feature keys to the colour such cells become. Keys the table lacks
+keep their colour, so the table holds only the keys that change something, and a rule learned
+on the train pairs applies to a test input whose keys it has seen or that keep their colour.
+
+A rule is learned from pairs (grid, target) of one shape (the grid: a task's input, or any
+program's value on it): for each feature set, from the simplest, the keys of the grid's cells
+must map to one target colour each. The consistent sets with the fewest entries that also know
+most keys of the test grids are kept (`learn_rules`), and each becomes a program
+`(apply-rule G rule:SET:ENTRIES)`: the rule is a literal constant of type `rule` that the grid
+DSL's literal hook reads back (`rule_literal`), so a program that uses one parses, prints,
+checks and is stored like any other.
+
+The feature families follow what same-size ARC tasks turn on: neighbours (4 and 8), counts of
+non-background neighbours, the first colour seen along each of the four directions, the size of
+a cell's object, whether its object (or background region) touches the border, and the cell's
+position modulo 2 and 3.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from hylo.domains.grids.grid import Grid
+
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+BASE = len(_DIGITS)
+OUTSIDE = 10  # the colour of a neighbour off the grid
+NONE = 11  # no colour seen along a direction
+MAX_ENTRIES = 64  # a rule's table: more is memorising, not a rule
+MAX_LITERAL = 4 * 1024
+_S8 = ndimage.generate_binary_structure(2, 2)
+_S4 = ndimage.generate_binary_structure(2, 1)
+
+
+def _neighbours4(a: np.ndarray) -> list[np.ndarray]:
+    h, w = a.shape
+    p = np.pad(a, 1, constant_values=OUTSIDE)
+    return [p[0:h, 1:w + 1], p[2:, 1:w + 1], p[1:h + 1, 0:w], p[1:h + 1, 2:]]
+
+
+def _diagonals(a: np.ndarray) -> list[np.ndarray]:
+    h, w = a.shape
+    p = np.pad(a, 1, constant_values=OUTSIDE)
+    return [p[0:h, 0:w], p[0:h, 2:], p[2:, 0:w], p[2:, 2:]]
+
+
+def _count(ns: list[np.ndarray]) -> list[np.ndarray]:
+    return [sum(((n != 0) & (n != OUTSIDE)).astype(np.int64) for n in ns)]
+
+
+def _ray(a: np.ndarray) -> np.ndarray:
+    """Per cell, the first non-background colour strictly above it (NONE if there is none)."""
+    out = np.full(a.shape, NONE, dtype=np.int64)
+    seen = np.full(a.shape[1], NONE, dtype=np.int64)
+    for y in range(a.shape[0]):
+        out[y] = seen
+        seen = np.where(a[y] != 0, a[y], seen)
+    return out
+
+
+def _rays(a: np.ndarray) -> list[np.ndarray]:
+    return [_ray(a), _ray(a[::-1])[::-1], _ray(a.T).T, _ray(a.T[::-1])[::-1].T]
+
+
+def _object_size(a: np.ndarray) -> list[np.ndarray]:
+    labels, _ = ndimage.label(a != 0, structure=_S8)
+    sizes = np.bincount(labels.ravel())
+    sizes[0] = 0
+    return [np.minimum(sizes[labels], BASE - 1)]
+
+
+def _touches_border(a: np.ndarray) -> list[np.ndarray]:
+    """1 where the cell's 8-connected object, or its 4-connected background region, reaches
+    the grid's edge."""
+    out = np.zeros(a.shape, dtype=np.int64)
+    for mask, s in ((a != 0, _S8), (a == 0, _S4)):
+        labels, _ = ndimage.label(mask, structure=s)
+        edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+        hit = np.isin(labels, edge[edge != 0])
+        out[mask & hit] = 1
+    return [out]
+
+
+def _positions(k: int) -> Callable[[np.ndarray], list[np.ndarray]]:
+    def pos(a: np.ndarray) -> list[np.ndarray]:
+        ys, xs = np.indices(a.shape)
+        return [ys % k, xs % k]
+    return pos
+
+
+def _line_colour(a: np.ndarray) -> np.ndarray:
+    """Per row, its one non-background colour (NONE: none, NONE + 1: several)."""
+    out = np.full(a.shape[0], NONE, dtype=np.int64)
+    for y, row in enumerate(a):
+        cs = np.unique(row[row != 0])
+        if len(cs) == 1:
+            out[y] = cs[0]
+        elif len(cs) > 1:
+            out[y] = NONE + 1
+    return out
+
+
+def _row_col_colours(a: np.ndarray) -> list[np.ndarray]:
+    rows = np.broadcast_to(_line_colour(a)[:, None], a.shape)
+    cols = np.broadcast_to(_line_colour(a.T)[None, :], a.shape)
+    return [rows, cols]
+
+
+def _in_box(a: np.ndarray) -> list[np.ndarray]:
+    """1 where the cell lies in the bounding box of an 8-connected object."""
+    labels, _ = ndimage.label(a != 0, structure=_S8)
+    out = np.zeros(a.shape, dtype=np.int64)
+    for sl in ndimage.find_objects(labels):
+        if sl is not None:
+            out[sl] = 1
+    return [out]
+
+
+#: feature families: name -> per-cell feature planes (values 0..BASE-1)
+FAMILIES: dict[str, Callable[[np.ndarray], list[np.ndarray]]] = {
+    "n4": _neighbours4,
+    "n8": lambda a: _neighbours4(a) + _diagonals(a),
+    "c4": lambda a: _count(_neighbours4(a)),
+    "c8": lambda a: _count(_neighbours4(a) + _diagonals(a)),
+    "ray": _rays,
+    "size": _object_size,
+    "edge": _touches_border,
+    "mod2": _positions(2),
+    "mod3": _positions(3),
+    "rc": _row_col_colours,
+    "box": _in_box,
+}
+
+#: the feature sets tried, simplest first: the cell's own colour, plus the families named
+FEATURE_SETS: dict[str, tuple[str, ...]] = {
+    "own": (),
+    "c4": ("c4",),
+    "c8": ("c8",),
+    "edge": ("edge",),
+    "box": ("box",),
+    "size": ("size",),
+    "mod2": ("mod2",),
+    "n4": ("n4",),
+    "ray": ("ray",),
+    "rc": ("rc",),
+    "mod3": ("mod3",),
+    "n8": ("n8",),
+    "c8-edge": ("c8", "edge"),
+    "size-edge": ("size", "edge"),
+}
+
+
+#: rules over two grids of one shape (`apply-rule2`): a cell's colour in the first, its
+#: colour in the second
+PAIR_SETS: dict[str, tuple[str, ...]] = {"pair": ("other",)}
+
+
+def features(a: np.ndarray, families: tuple[str, ...], other: np.ndarray | None = None
+             ) -> np.ndarray:
+    """The feature planes of grid `a` (H, W, k): its own colour first, then each family's
+    (`other`: the second grid's colours, for pair rules)."""
+    a64 = a.astype(np.int64)
+    planes = [a64]
+    for f in families:
+        if f == "other":
+            if other is None or other.shape != a.shape:
+                raise ValueError("a pair rule needs a second grid of the same shape")
+            planes.append(other.astype(np.int64))
+        else:
+            planes.extend(FAMILIES[f](a64))
+    return np.stack(planes, axis=-1)
+
+
+def _family_set(name: str) -> tuple[str, ...]:
+    return FEATURE_SETS[name] if name in FEATURE_SETS else PAIR_SETS[name]
+
+
+def _keys(planes: np.ndarray) -> np.ndarray:
+    """One int64 key per cell from its feature values (base BASE, own colour lowest)."""
+    weights = BASE ** np.arange(planes.shape[-1], dtype=np.int64)
+    return (planes * weights).sum(axis=-1)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A feature set and the table of keys whose cells change colour (key -> new colour)."""
+
+    name: str
+    table: tuple[tuple[int, int], ...]
+
+    @property
+    def pair(self) -> bool:
+        """Whether the rule reads a second grid (`apply-rule2`)."""
+        return self.name in PAIR_SETS
+
+    def apply(self, g: Grid, other: Grid | None = None) -> Grid:
+        if self.pair != (other is not None):
+            raise ValueError(f"rule {self.name} takes {'two grids' if self.pair else 'one grid'}")
+        keys = _keys(features(g.a, _family_set(self.name), other.a if other else None))
+        out = g.a.copy()
+        if self.table:
+            ks = np.array([k for k, _ in self.table], dtype=np.int64)
+            cs = np.array([c for _, c in self.table], dtype=np.uint8)
+            i = np.searchsorted(ks, keys)
+            i = np.minimum(i, len(ks) - 1)
+            hit = ks[i] == keys
+            out[hit] = cs[i[hit]]
+        return Grid(out)
+
+    def literal(self) -> str:
+        width = _width(self.name)
+        entries = "_".join(_encode(k, width) + "-" + _DIGITS[c] for k, c in self.table)
+        return f"rule:{self.name}:{entries}"
+
+
+def _width(name: str) -> int:
+    """How many features a key of feature set `name` has (the own colour included)."""
+    one = np.zeros((1, 1), np.uint8)
+    return int(features(one, _family_set(name), one).shape[-1])
+
+
+def _encode(key: int, width: int) -> str:
+    out = []
+    for _ in range(width):
+        key, d = divmod(key, BASE)
+        out.append(_DIGITS[d])
+    return "".join(out)
+
+
+_LITERAL = re.compile(r"rule:([a-z0-9-]+):((?:[0-9a-z]+-[0-9](?:_[0-9a-z]+-[0-9])*)?)", re.ASCII)
+
+
+def parse_rule(text: str) -> Rule | None:
+    """The rule a literal `rule:SET:ENTRIES` stands for; None if `text` is no rule literal."""
+    if len(text) > MAX_LITERAL or not text.startswith("rule:"):
+        return None
+    m = _LITERAL.fullmatch(text)
+    if m is None or (m.group(1) not in FEATURE_SETS and m.group(1) not in PAIR_SETS):
+        return None
+    name = m.group(1)
+    width = _width(name)
+    table: dict[int, int] = {}
+    for entry in filter(None, m.group(2).split("_")):
+        key_text, colour = entry.split("-")
+        if len(key_text) != width or len(table) >= MAX_ENTRIES:
+            return None
+        key = sum(_DIGITS.index(ch) * BASE ** i for i, ch in enumerate(key_text))
+        table[key] = int(colour)
+    return Rule(name, tuple(sorted(table.items())))
+
+
+@dataclass(frozen=True)
+class Learned:
+    rule: Rule
+    unseen: float  # share of the test grids' cells whose key no train cell had
+
+
+def _fit(name: str, grids: Sequence[np.ndarray], targets: Sequence[np.ndarray],
+         queries: Sequence[np.ndarray], others: Sequence[np.ndarray] = (),
+         query_others: Sequence[np.ndarray] = ()) -> Learned | None:
+    fams = _family_set(name)
+    keys = np.concatenate([_keys(features(g, fams, o)).ravel()
+                           for g, o in zip(grids, others or [None] * len(grids), strict=True)])
+    target = np.concatenate([t.ravel() for t in targets]).astype(np.int64)
+    pairs = np.unique(keys * 16 + target)
+    pair_keys = pairs // 16
+    if len(np.unique(pair_keys)) != len(pair_keys):
+        return None  # one key, two colours: these features do not decide the colour
+    own = pair_keys % BASE
+    colour = pairs % 16
+    change = own != colour
+    if not change.any() or int(change.sum()) > MAX_ENTRIES:
+        return None
+    table = tuple(zip(pair_keys[change].tolist(), colour[change].tolist(), strict=True))
+    unseen = 0.0
+    if queries:
+        qkeys = np.concatenate([
+            _keys(features(q, fams, o)).ravel()
+            for q, o in zip(queries, query_others or [None] * len(queries), strict=True)])
+        unseen = float(np.mean(~np.isin(qkeys, pair_keys)))
+    return Learned(Rule(name, table), unseen)
+
+
+#: the largest share of a test grid's cells with keys unseen in training that a rule may have
+MAX_UNSEEN = 0.25
+
+
+def learn_rules(grids: Sequence[Grid], targets: Sequence[Grid], queries: Sequence[Grid],
+                deadline: float | None = None, limit: int = 2) -> list[Rule]:
+    """Rules that turn each of `grids` into its target (same shapes), ranked by how few test
+    cells have keys training never saw, then by table size, then by simplicity; at most
+    `limit`, with distinct predictions on `queries`."""
+    if not grids or len(grids) != len(targets):
+        return []
+    if any(g.shape != t.shape for g, t in zip(grids, targets, strict=True)):
+        return []
+    ga = [g.a for g in grids]
+    ta = [t.a for t in targets]
+    qa = [q.a for q in queries]
+    return [r for _, r in ranked_rules(ga, ta, qa, deadline, limit)]
+
+
+def ranked_rules(ga: Sequence[np.ndarray], ta: Sequence[np.ndarray], qa: Sequence[np.ndarray],
+                 deadline: float | None = None, limit: int = 2) -> list[tuple[float, Rule]]:
+    """`learn_rules` on arrays, each rule with the share of test cells it has not seen."""
+    found: list[tuple[float, int, int, Rule]] = []
+    for order, name in enumerate(FEATURE_SETS):
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        learned = _fit(name, ga, ta, qa)
+        if learned is not None and learned.unseen <= MAX_UNSEEN:
+            found.append((learned.unseen, len(learned.rule.table), order, learned.rule))
+    found.sort(key=lambda r: r[:3])
+    out: list[tuple[float, Rule]] = []
+    seen: set[bytes] = set()
+    for unseen, _, _, rule in found:
+        preds = b"".join(rule.apply(Grid(q)).a.tobytes() for q in qa)
+        if preds in seen:
+            continue
+        seen.add(preds)
+        out.append((unseen, rule))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def pair_rule(ga: Sequence[np.ndarray], gb: Sequence[np.ndarray], ta: Sequence[np.ndarray],
+              qa: Sequence[np.ndarray], qb: Sequence[np.ndarray]) -> tuple[float, Rule] | None:
+    """The cell-wise rule (colour in `ga`, colour in `gb`) -> target colour, if one is
+    consistent on the train grids, with the share of test cells whose pair it has not seen."""
+    learned = _fit("pair", ga, ta, qa, gb, qb)
+    if learned is None or learned.unseen > MAX_UNSEEN:
+        return None
+    return learned.unseen, learned.rule
