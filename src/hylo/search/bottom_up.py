@@ -616,16 +616,42 @@ class BottomUpSearcher(Searcher):
             result.description_length = cost / QUANTUM
             others = [(e, c) for e, c in fits if e != eid][: self.attempts - 1]
             result.extra = [(str(run.program(e)), c / QUANTUM) for e, c in others]
+            if combining and run.split and len(others) + 1 < self.attempts:
+                self._more_attempts(result, run, combine, checker_for(limits.max_seconds),
+                                    min(deadline, time.perf_counter()
+                                        + self.combine_share * budget.seconds),
+                                    strong=bool(state.fits))
+                result.seconds = time.perf_counter() - t0
         return result
+
+    def _more_attempts(self, result: SearchResult, run: BottomUpRun, combine: Any,
+                       checker: Checker, deadline: float, strong: bool) -> None:
+        """Fill the attempts enumeration left over with combined programs of other predictions
+        (after the fits found, or before them when those are all weak)."""
+        found = [result.program, *(p for p, _ in result.extra)]
+        parsed = [run.dsl.parse(p) for p in found if p is not None]
+        exclude = {_query_key(run, checker, p) for p in parsed}
+        combined = _combined(run, combine, checker, deadline, self.attempts - len(found),
+                             exclude)
+        if not combined:
+            return
+        grammar = run.grammar
+        scored = [(str(p), grammar.with_literals(p).description_length(p, run.task.request))
+                  for p in combined]
+        ranked = [(result.program, result.description_length), *result.extra]
+        ranked = [*ranked, *scored] if strong else [*scored, *ranked]
+        ranked = ranked[: self.attempts]
+        (result.program, result.description_length), result.extra = ranked[0], ranked[1:]
 
 
 def _combined(run: BottomUpRun, combine: Any, checker: Checker, deadline: float,
-              attempts: int = 1) -> list[Program]:
+              attempts: int = 1, exclude: set[Hashable] | None = None) -> list[Program]:
     """The domain's combinations of root programs (`Domain.combine`) that fit the task, as
     programs, at most `attempts` with distinct predictions on the queries (the first
     proposed first). A proposal `(p, [a, b, c])` is `p(a, b, c)` when `p` takes three
     arguments, and `p(p(a, b), c)` when it takes two; a pick is a root program's index or the
-    name of a constant (a primitive or a literal of the DSL)."""
+    name of a constant (a primitive or a literal of the DSL). Predictions in `exclude` are
+    skipped."""
     root = run.root
     eids = [e for level in sorted(root.levels) for e in root.levels[level] if not run.bad[e]]
     outputs = tuple(ex.output for ex in run.task.examples)
@@ -636,7 +662,7 @@ def _combined(run: BottomUpRun, combine: Any, checker: Checker, deadline: float,
     except Exception:  # a domain's combiner that fails is no combination
         return []
     out: list[Program] = []
-    predictions: set[Hashable] = set()
+    predictions: set[Hashable] = set(exclude or ())
     for name, picks in proposals[:32]:
         if len(out) >= attempts or time.perf_counter() > deadline:
             break

@@ -22,11 +22,14 @@ from typing import Any
 import numpy as np
 
 from hylo.domains.grids.grid import Grid
-from hylo.domains.grids.rules import MAX_UNSEEN, pair_rule, ranked_rules
+from hylo.domains.grids.layouts import learn_layout
+from hylo.domains.grids.rules import MAX_UNSEEN, greedy_rule, pair_rule, ranked_rules
 
 MAX_PIECES = 4
-#: root programs a rule is learned on at most (the cheapest first)
+#: root programs a rule is learned on at most (the cheapest first), and those a greedy rule
+#: (`rules.greedy_rule`, about ten times dearer) is learned on
 MAX_RULE_BASES = 400
+GREEDY_BASES = 10
 #: rules whose test cells are nearly all known rank before those of cheaper programs
 FAMILIAR = 0.05
 #: pair rules: the first grids (the cheapest programs) and the second grids tried
@@ -39,8 +42,35 @@ def combine(values: Sequence[tuple[Any, ...]], outputs: tuple[Any, ...],
     """The grids domain's `combine`: stacked pieces first, then local rules on root programs
     (`(apply-rule p rule:...)`, the rule a literal)."""
     out: list[tuple[str, list[int | str]]] = list(combine_pieces(values, outputs, deadline))
+    out.extend(combine_layouts(values, outputs, deadline))
     out.extend(combine_rules(values, outputs, deadline))
     out.extend(combine_pairs(values, outputs, deadline))
+    return out
+
+
+#: root programs a block layout is read off at most (the cheapest first)
+LAYOUT_BASES = 400
+
+
+def combine_layouts(values: Sequence[tuple[Any, ...]], outputs: tuple[Any, ...],
+                    deadline: float) -> list[tuple[str, list[int | str]]]:
+    """`(apply-layout p L)` proposals: the outputs are blocks of symmetries of root program
+    `p`'s grids (`layouts`); the cheapest programs first, one proposal per layout."""
+    n = len(outputs)
+    if not n or not all(type(o) is Grid for o in outputs):
+        return []
+    targets = [o.a for o in outputs]
+    out: list[tuple[str, list[int | str]]] = []
+    seen: set[str] = set()
+    for i, vs in enumerate(values[:LAYOUT_BASES]):
+        if time.perf_counter() > deadline:
+            break
+        if not all(type(v) is Grid for v in vs):
+            continue
+        layout = learn_layout([v.a for v in vs[:n]], targets)
+        if layout is not None and layout.literal() not in seen:
+            seen.add(layout.literal())
+            out.append(("apply-layout", [i, layout.literal()]))
     return out
 
 
@@ -87,12 +117,13 @@ def combine_rules(values: Sequence[tuple[Any, ...]], outputs: tuple[Any, ...],
                   deadline: float) -> list[tuple[str, list[int | str]]]:
     """`(apply-rule p R)` proposals: for root programs `p` (the cheapest first) whose values
     have the outputs' shapes, the local rules (`rules`) that turn them into the outputs. Rules
-    that know almost every test cell's key come first, then by the program's rank."""
+    that know almost every test cell's key come first, then the smaller tables (a shorter
+    description), then by the program's rank."""
     n = len(outputs)
     if not n or not all(type(o) is Grid for o in outputs):
         return []
     targets = [o.a for o in outputs]
-    found: list[tuple[bool, int, int, str]] = []
+    found: list[tuple[bool, int, int, int, str]] = []
     tried = 0
     for i, vs in enumerate(values):
         if tried >= MAX_RULE_BASES or time.perf_counter() > deadline:
@@ -102,12 +133,16 @@ def combine_rules(values: Sequence[tuple[Any, ...]], outputs: tuple[Any, ...],
         if any(vs[j].shape != targets[j].shape for j in range(n)):
             continue
         tried += 1
-        rules = ranked_rules([v.a for v in vs[:n]], targets, [v.a for v in vs[n:]], deadline)
+        ga, qa = [v.a for v in vs[:n]], [v.a for v in vs[n:]]
+        rules = ranked_rules(ga, targets, qa, deadline)
+        if tried <= GREEDY_BASES:
+            greedy = greedy_rule(ga, targets, qa, deadline)
+            rules += [greedy] if greedy is not None else []
         for rank, (unseen, rule) in enumerate(rules):
             if unseen <= MAX_UNSEEN:
-                found.append((unseen > FAMILIAR, i, rank, rule.literal()))
-    found.sort(key=lambda f: f[:3])
-    return [("apply-rule", [i, lit]) for _, i, _, lit in found]
+                found.append((unseen > FAMILIAR, len(rule.table), i, rank, rule.literal()))
+    found.sort(key=lambda f: f[:4])
+    return [("apply-rule", [i, lit]) for _, _, i, _, lit in found]
 
 
 def combine_pieces(values: Sequence[tuple[Any, ...]], outputs: tuple[Any, ...],

@@ -16,8 +16,10 @@ import numpy as np
 
 from hylo.core.dsl import DSL, Primitive
 from hylo.core.types import parse_type
+from hylo.domains.grids import complete as K
 from hylo.domains.grids import families as F
 from hylo.domains.grids.grid import COLORS, Grid
+from hylo.domains.grids.layouts import Layout, parse_layout
 from hylo.domains.grids.rules import Rule, parse_rule
 
 _N4 = ((1, 0), (-1, 0), (0, 1), (0, -1))
@@ -237,6 +239,15 @@ FAMILIES: tuple[Primitive, ...] = (
     _prim("symmetrize-rot", "grid -> grid", F.symmetrize_rot, "complete quarter-turn symmetry"),
     _prim("symmetrize-diag", "grid -> grid", F.symmetrize_diag, "complete diagonal symmetry"),
     _prim("color-bar", "grid -> grid", F.colour_count_bar, "colours present, commonest first"),
+    # pattern completion: cells of colour c hide part of a periodic or mirrored pattern
+    _prim("fill-period", "grid -> color -> grid", K.fill_period,
+          "cells of colour c restored from the pattern's period"),
+    _prim("fill-mirror", "grid -> color -> grid", K.fill_mirror,
+          "cells of colour c restored from the pattern's mirror symmetries"),
+    _prim("period-patch", "grid -> color -> grid", K.period_patch,
+          "what the cells of colour c hide, under the period"),
+    _prim("mirror-patch", "grid -> color -> grid", K.mirror_patch,
+          "what the cells of colour c hide, under the mirror symmetries"),
 )
 
 
@@ -311,21 +322,37 @@ def _apply_rule2(g: Grid, other: Grid, rule: Rule) -> Grid:
 
 
 _RULE = parse_type("rule")
+_LAYOUT = parse_type("layout")
 
 
-def rule_literal(name: str) -> Primitive | None:
-    """The grid DSL's literal hook: a local rule learned from a task's pairs (`rules`),
-    written `rule:SET:ENTRIES`, is a constant of type `rule`; None for any other name."""
-    rule = parse_rule(name)
-    if rule is None:
-        return None
-    return Primitive(name, _RULE, lambda: rule, doc=f"a local rule on feature set {rule.name}")
+def _apply_layout(g: Grid, layout: Layout) -> Grid:
+    return layout.apply(g)
+
+
+def grid_literal(name: str) -> Primitive | None:
+    """The grid DSL's literal hook: constants learned from a task's pairs, a local rule
+    (`rules`, written `rule:SET:ENTRIES`, type `rule`) or a block layout (`layouts`,
+    `layout:KxL:CODES`, type `layout`); None for any other name."""
+    if name.startswith("rule:"):
+        rule = parse_rule(name)
+        if rule is None:
+            return None
+        return Primitive(name, _RULE, lambda: rule,
+                         doc=f"a local rule on features {rule.name}")
+    if name.startswith("layout:"):
+        layout = parse_layout(name)
+        if layout is None:
+            return None
+        return Primitive(name, _LAYOUT, lambda: layout, doc="a block layout")
+    return None
 
 
 PRIMITIVES = (*PRIMITIVES, _prim(
     "apply-rule", "grid -> rule -> grid", _apply_rule,
     "each cell recoloured by a learned local rule (keys it lacks keep their colour)"), _prim(
     "apply-rule2", "grid -> grid -> rule -> grid", _apply_rule2,
-    "cell-wise: a learned table of (colour here, colour in the second grid) -> colour"))
+    "cell-wise: a learned table of (colour here, colour in the second grid) -> colour"), _prim(
+    "apply-layout", "grid -> layout -> grid", _apply_layout,
+    "blocks of the grid's symmetries, laid out as learned"))
 
-GRIDS_DSL = DSL(dict(DSL.from_table(PRIMITIVES).primitives), literal=rule_literal)
+GRIDS_DSL = DSL(dict(DSL.from_table(PRIMITIVES).primitives), literal=grid_literal)

@@ -11,9 +11,9 @@ A rule is learned from pairs (grid, target) of one shape (the grid: a task's inp
 program's value on it): for each feature set, from the simplest, the keys of the grid's cells
 must map to one target colour each. The consistent sets with the fewest entries that also know
 most keys of the test grids are kept (`learn_rules`), and each becomes a program
-`(apply-rule G rule:SET:ENTRIES)`: the rule is a literal constant of type `rule` that the grid
-DSL's literal hook reads back (`rule_literal`), so a program that uses one parses, prints,
-checks and is stored like any other.
+`(apply-rule G rule:SET:ENTRIES)`: the rule is a literal constant of type `rule` that the
+grid DSL's literal hook reads back (`primitives.grid_literal`), so a program that uses one
+parses, prints, checks and is stored like any other.
 
 The feature families follow what same-size ARC tasks turn on: neighbours (4 and 8), counts of
 non-background neighbours, the first colour seen along each of the four directions, the size of
@@ -127,6 +127,59 @@ def _in_box(a: np.ndarray) -> list[np.ndarray]:
     return [out]
 
 
+def _lone_neighbour(a: np.ndarray) -> list[np.ndarray]:
+    """Where the cell's only non-background 8-neighbour is (0-7; 8: none, 9: several) and its
+    colour (NONE unless there is exactly one): stamps around single pixels generalise so."""
+    ns = _neighbours4(a) + _diagonals(a)
+    filled = np.stack([(n != 0) & (n != OUTSIDE) for n in ns])
+    count = filled.sum(axis=0)
+    where = np.argmax(filled, axis=0)
+    colour = np.choose(where, ns)
+    pos = np.where(count == 1, where, np.where(count == 0, 8, 9))
+    return [pos, np.where(count == 1, colour, NONE)]
+
+
+def _object_parity(a: np.ndarray) -> list[np.ndarray]:
+    """The cell's row and column parity counted from its 8-connected object's top-left
+    corner (background: 2, 2)."""
+    labels, _ = ndimage.label(a != 0, structure=_S8)
+    ys, xs = np.indices(a.shape)
+    py = np.full(a.shape, 2, dtype=np.int64)
+    px = np.full(a.shape, 2, dtype=np.int64)
+    for k, sl in enumerate(ndimage.find_objects(labels), start=1):
+        if sl is None:
+            continue
+        m = labels[sl] == k
+        py[sl][m] = (ys[sl][m] - sl[0].start) % 2
+        px[sl][m] = (xs[sl][m] - sl[1].start) % 2
+    return [py, px]
+
+
+def _between(a: np.ndarray) -> list[np.ndarray]:
+    """The colour a cell lies between along its row (the same colour seen first on both
+    sides) and along its column; NONE where the two sides differ."""
+    up, down, left, right = _rays(a)
+    row = np.where(left == right, left, NONE)
+    col = np.where(up == down, up, NONE)
+    return [row, col]
+
+
+def _holes(a: np.ndarray) -> list[np.ndarray]:
+    """Per cell of an 8-connected object, how many background regions it encloses (at most
+    9); background cells: 0."""
+    labels, _ = ndimage.label(a != 0, structure=_S8)
+    out = np.zeros(a.shape, dtype=np.int64)
+    for k, sl in enumerate(ndimage.find_objects(labels), start=1):
+        if sl is None:
+            continue
+        inside = np.pad(labels[sl] != k, 1, constant_values=True)
+        regions, count = ndimage.label(inside, structure=_S4)
+        if count > 1:  # region 1 is the outside (it holds the padded corner)
+            holes = len(set(np.unique(regions)) - {0, regions[0, 0]})
+            out[sl][labels[sl] == k] = min(holes, 9)
+    return [out]
+
+
 #: feature families: name -> per-cell feature planes (values 0..BASE-1)
 FAMILIES: dict[str, Callable[[np.ndarray], list[np.ndarray]]] = {
     "n4": _neighbours4,
@@ -140,6 +193,10 @@ FAMILIES: dict[str, Callable[[np.ndarray], list[np.ndarray]]] = {
     "mod3": _positions(3),
     "rc": _row_col_colours,
     "box": _in_box,
+    "lone": _lone_neighbour,
+    "opar": _object_parity,
+    "between": _between,
+    "holes": _holes,
 }
 
 #: the feature sets tried, simplest first: the cell's own colour, plus the families named
@@ -150,7 +207,11 @@ FEATURE_SETS: dict[str, tuple[str, ...]] = {
     "edge": ("edge",),
     "box": ("box",),
     "size": ("size",),
+    "holes": ("holes",),
     "mod2": ("mod2",),
+    "opar": ("opar",),
+    "between": ("between",),
+    "lone": ("lone",),
     "n4": ("n4",),
     "ray": ("ray",),
     "rc": ("rc",),
@@ -161,29 +222,57 @@ FEATURE_SETS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: planes per family (the greedy learner picks single planes)
+PLANES: dict[str, int] = {f: len(fn(np.zeros((1, 1), np.int64))) for f, fn in FAMILIES.items()}
+#: single planes a greedy rule reads at most, besides the cell's own colour
+MAX_ATOMS = 3
+
 #: rules over two grids of one shape (`apply-rule2`): a cell's colour in the first, its
 #: colour in the second
 PAIR_SETS: dict[str, tuple[str, ...]] = {"pair": ("other",)}
 
 
-def features(a: np.ndarray, families: tuple[str, ...], other: np.ndarray | None = None
-             ) -> np.ndarray:
-    """The feature planes of grid `a` (H, W, k): its own colour first, then each family's
+def _atoms(name: str) -> tuple[tuple[str, int | None], ...] | None:
+    """The features of rule name `name`, as (family, plane or None for all of its planes):
+    a named set (`FEATURE_SETS`, `PAIR_SETS`), or single planes joined by `+` (`n8.0+rc.1`, as
+    the greedy learner writes them); None if the name is neither."""
+    if name in FEATURE_SETS:
+        return tuple((f, None) for f in FEATURE_SETS[name])
+    if name in PAIR_SETS:
+        return tuple((f, None) for f in PAIR_SETS[name])
+    out: list[tuple[str, int | None]] = []
+    for atom in name.split("+"):
+        family, _, k = atom.partition(".")
+        if family not in PLANES or not k.isdigit() or len(k) > 2 or int(k) >= PLANES[family]:
+            return None
+        out.append((family, int(k)))
+    return tuple(out) if 0 < len(out) <= MAX_ATOMS else None
+
+
+def features(a: np.ndarray, atoms: tuple[tuple[str, int | None], ...],
+             other: np.ndarray | None = None) -> np.ndarray:
+    """The feature planes of grid `a` (H, W, k): its own colour first, then each atom's
     (`other`: the second grid's colours, for pair rules)."""
     a64 = a.astype(np.int64)
     planes = [a64]
-    for f in families:
+    cache: dict[str, list[np.ndarray]] = {}
+    for f, k in atoms:
         if f == "other":
             if other is None or other.shape != a.shape:
                 raise ValueError("a pair rule needs a second grid of the same shape")
             planes.append(other.astype(np.int64))
-        else:
-            planes.extend(FAMILIES[f](a64))
+            continue
+        if f not in cache:
+            cache[f] = FAMILIES[f](a64)
+        planes.extend(cache[f] if k is None else [cache[f][k]])
     return np.stack(planes, axis=-1)
 
 
-def _family_set(name: str) -> tuple[str, ...]:
-    return FEATURE_SETS[name] if name in FEATURE_SETS else PAIR_SETS[name]
+def _family_set(name: str) -> tuple[tuple[str, int | None], ...]:
+    atoms = _atoms(name)
+    if atoms is None:
+        raise ValueError(f"unknown rule features {name!r}")
+    return atoms
 
 
 def _keys(planes: np.ndarray) -> np.ndarray:
@@ -238,7 +327,7 @@ def _encode(key: int, width: int) -> str:
     return "".join(out)
 
 
-_LITERAL = re.compile(r"rule:([a-z0-9-]+):((?:[0-9a-z]+-[0-9](?:_[0-9a-z]+-[0-9])*)?)", re.ASCII)
+_LITERAL = re.compile(r"rule:([a-z0-9.+-]+):((?:[0-9a-z]+-[0-9](?:_[0-9a-z]+-[0-9])*)?)", re.ASCII)
 
 
 def parse_rule(text: str) -> Rule | None:
@@ -246,7 +335,7 @@ def parse_rule(text: str) -> Rule | None:
     if len(text) > MAX_LITERAL or not text.startswith("rule:"):
         return None
     m = _LITERAL.fullmatch(text)
-    if m is None or (m.group(1) not in FEATURE_SETS and m.group(1) not in PAIR_SETS):
+    if m is None or _atoms(m.group(1)) is None:
         return None
     name = m.group(1)
     width = _width(name)
@@ -340,6 +429,57 @@ def pair_rule(ga: Sequence[np.ndarray], gb: Sequence[np.ndarray], ta: Sequence[n
     """The cell-wise rule (colour in `ga`, colour in `gb`) -> target colour, if one is
     consistent on the train grids, with the share of test cells whose pair it has not seen."""
     learned = _fit("pair", ga, ta, qa, gb, qb)
+    if learned is None or learned.unseen > MAX_UNSEEN:
+        return None
+    return learned.unseen, learned.rule
+
+
+def _conflicts(keys: np.ndarray, target: np.ndarray) -> tuple[int, int]:
+    """(cells whose colour is not their key's commonest target colour, distinct keys)."""
+    pairs, counts = np.unique(keys * 16 + target, return_counts=True)
+    pk = pairs // 16
+    starts = np.flatnonzero(np.r_[True, pk[1:] != pk[:-1]])
+    best = np.maximum.reduceat(counts, starts)
+    return int(counts.sum() - best.sum()), len(starts)
+
+
+def greedy_rule(ga: Sequence[np.ndarray], ta: Sequence[np.ndarray], qa: Sequence[np.ndarray],
+                deadline: float | None = None) -> tuple[float, Rule] | None:
+    """A rule on single feature planes chosen greedily: starting from the cell's own colour,
+    add the plane that leaves the fewest cells whose key does not decide their colour (the
+    fewer distinct keys on ties), until none is left, at most `MAX_ATOMS` planes. Fewer,
+    well-chosen features generalise where a whole family (all eight neighbours) memorises."""
+    if not ga or any(g.shape != t.shape for g, t in zip(ga, ta, strict=True)):
+        return None
+    per_grid = [{f: FAMILIES[f](g.astype(np.int64)) for f in PLANES} for g in ga]
+    target = np.concatenate([t.ravel() for t in ta]).astype(np.int64)
+    key = np.concatenate([g.ravel() for g in ga]).astype(np.int64)
+    conflicts, _ = _conflicts(key, target)
+    chosen: list[tuple[str, int]] = []
+    scale = BASE
+    while conflicts and len(chosen) < MAX_ATOMS:
+        if deadline is not None and time.perf_counter() > deadline:
+            return None
+        best: tuple[int, int, tuple[str, int]] | None = None
+        for f, n in PLANES.items():
+            for k in range(n):
+                if (f, k) in chosen:
+                    continue
+                plane = np.concatenate([pg[f][k].ravel() for pg in per_grid])
+                c, distinct = _conflicts(key + plane * scale, target)
+                if best is None or (c, distinct) < best[:2]:
+                    best = (c, distinct, (f, k))
+        if best is None or best[0] >= conflicts:
+            return None
+        f, k = best[2]
+        chosen.append((f, k))
+        key = key + np.concatenate([pg[f][k].ravel() for pg in per_grid]) * scale
+        scale *= BASE
+        conflicts = best[0]
+    if conflicts or not chosen:
+        return None
+    name = "+".join(f"{f}.{k}" for f, k in chosen)
+    learned = _fit(name, ga, ta, qa)
     if learned is None or learned.unseen > MAX_UNSEEN:
         return None
     return learned.unseen, learned.rule
