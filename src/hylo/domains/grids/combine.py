@@ -24,6 +24,7 @@ import numpy as np
 from hylo.domains.grids.grid import Grid
 from hylo.domains.grids.layouts import learn_layout
 from hylo.domains.grids.rules import MAX_UNSEEN, greedy_rule, pair_rule, ranked_rules
+from hylo.domains.grids.selectors import learn_selectors
 
 MAX_PIECES = 4
 #: root programs a rule is learned on at most (the cheapest first), and those a greedy rule
@@ -43,6 +44,7 @@ def combine(values: Sequence[tuple[Any, ...]], outputs: tuple[Any, ...],
     (`(apply-rule p rule:...)`, the rule a literal)."""
     out: list[tuple[str, list[int | str]]] = list(combine_pieces(values, outputs, deadline))
     out.extend(combine_layouts(values, outputs, deadline))
+    out.extend(combine_selectors(values, outputs, deadline))
     out.extend(combine_rules(values, outputs, deadline))
     out.extend(combine_pairs(values, outputs, deadline))
     return out
@@ -71,6 +73,31 @@ def combine_layouts(values: Sequence[tuple[Any, ...]], outputs: tuple[Any, ...],
         if layout is not None and layout.literal() not in seen:
             seen.add(layout.literal())
             out.append(("apply-layout", [i, layout.literal()]))
+    return out
+
+
+#: root programs pieces are selected from at most (the cheapest first)
+SELECT_BASES = 8
+
+
+def combine_selectors(values: Sequence[tuple[Any, ...]], outputs: tuple[Any, ...],
+                      deadline: float) -> list[tuple[str, list[int | str]]]:
+    """`(select-piece p S)` proposals: each output is one piece of root program `p`'s grid,
+    picked by a property (`selectors`)."""
+    n = len(outputs)
+    if not n or not all(type(o) is Grid for o in outputs):
+        return []
+    targets = [o.a for o in outputs]
+    out: list[tuple[str, list[int | str]]] = []
+    tried = 0
+    for i, vs in enumerate(values):
+        if tried >= SELECT_BASES or time.perf_counter() > deadline:
+            break
+        if not all(type(v) is Grid for v in vs):
+            continue
+        tried += 1
+        for s in learn_selectors([v.a for v in vs[:n]], targets, [v.a for v in vs[n:]]):
+            out.append(("select-piece", [i, s.literal()]))
     return out
 
 

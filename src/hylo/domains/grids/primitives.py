@@ -21,6 +21,7 @@ from hylo.domains.grids import families as F
 from hylo.domains.grids.grid import COLORS, Grid
 from hylo.domains.grids.layouts import Layout, parse_layout
 from hylo.domains.grids.rules import Rule, parse_rule
+from hylo.domains.grids.selectors import Selector, parse_selector
 
 _N4 = ((1, 0), (-1, 0), (0, 1), (0, -1))
 _N8 = (*_N4, (1, 1), (1, -1), (-1, 1), (-1, -1))
@@ -323,6 +324,11 @@ def _apply_rule2(g: Grid, other: Grid, rule: Rule) -> Grid:
 
 _RULE = parse_type("rule")
 _LAYOUT = parse_type("layout")
+_SELECTOR = parse_type("selector")
+
+
+def _select_piece(g: Grid, selector: Selector) -> Grid:
+    return selector.apply(g)
 
 
 def _apply_layout(g: Grid, layout: Layout) -> Grid:
@@ -332,7 +338,8 @@ def _apply_layout(g: Grid, layout: Layout) -> Grid:
 def grid_literal(name: str) -> Primitive | None:
     """The grid DSL's literal hook: constants learned from a task's pairs, a local rule
     (`rules`, written `rule:SET:ENTRIES`, type `rule`) or a block layout (`layouts`,
-    `layout:KxL:CODES`, type `layout`); None for any other name."""
+    `layout:KxL:CODES`, type `layout`) or a piece selector (`selectors`,
+    `select:SEG:SHOW:PROPERTY:MODE`, type `selector`); None for any other name."""
     if name.startswith("rule:"):
         rule = parse_rule(name)
         if rule is None:
@@ -344,6 +351,11 @@ def grid_literal(name: str) -> Primitive | None:
         if layout is None:
             return None
         return Primitive(name, _LAYOUT, lambda: layout, doc="a block layout")
+    if name.startswith("select:"):
+        selector = parse_selector(name)
+        if selector is None:
+            return None
+        return Primitive(name, _SELECTOR, lambda: selector, doc="a piece selector")
     return None
 
 
@@ -353,6 +365,8 @@ PRIMITIVES = (*PRIMITIVES, _prim(
     "apply-rule2", "grid -> grid -> rule -> grid", _apply_rule2,
     "cell-wise: a learned table of (colour here, colour in the second grid) -> colour"), _prim(
     "apply-layout", "grid -> layout -> grid", _apply_layout,
-    "blocks of the grid's symmetries, laid out as learned"))
+    "blocks of the grid's symmetries, laid out as learned"), _prim(
+    "select-piece", "grid -> selector -> grid", _select_piece,
+    "the piece a learned selector picks"))
 
 GRIDS_DSL = DSL(dict(DSL.from_table(PRIMITIVES).primitives), literal=grid_literal)

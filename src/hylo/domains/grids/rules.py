@@ -180,6 +180,36 @@ def _holes(a: np.ndarray) -> list[np.ndarray]:
     return [out]
 
 
+def _object_traits(a: np.ndarray) -> list[np.ndarray]:
+    """Per cell of an 8-connected object: its size rank (1 the largest, 2 the smallest, 3 both,
+    0 neither; background 4), its number of colours, and how many objects share its shape
+    (at most 9; background 0)."""
+    labels, count = ndimage.label(a != 0, structure=_S8)
+    rank = np.full(a.shape, 4, dtype=np.int64)
+    colours = np.zeros(a.shape, dtype=np.int64)
+    same = np.zeros(a.shape, dtype=np.int64)
+    if count == 0:
+        return [rank, colours, same]
+    sizes = np.bincount(labels.ravel())[1:]
+    big, small = sizes.max(), sizes.min()
+    shapes: dict[bytes, int] = {}
+    keys: list[bytes] = []
+    for k, sl in enumerate(ndimage.find_objects(labels), start=1):
+        m = labels[sl] == k if sl is not None else np.zeros((1, 1), bool)
+        key = bytes(m.shape) + np.packbits(m).tobytes()
+        keys.append(key)
+        shapes[key] = shapes.get(key, 0) + 1
+    for k, sl in enumerate(ndimage.find_objects(labels), start=1):
+        if sl is None:
+            continue
+        m = labels[sl] == k
+        size = sizes[k - 1]
+        rank[sl][m] = (1 if size == big else 0) + (2 if size == small else 0)
+        colours[sl][m] = len(np.unique(a[sl][m]))
+        same[sl][m] = min(shapes[keys[k - 1]], 9)
+    return [rank, colours, same]
+
+
 #: feature families: name -> per-cell feature planes (values 0..BASE-1)
 FAMILIES: dict[str, Callable[[np.ndarray], list[np.ndarray]]] = {
     "n4": _neighbours4,
@@ -197,6 +227,7 @@ FAMILIES: dict[str, Callable[[np.ndarray], list[np.ndarray]]] = {
     "opar": _object_parity,
     "between": _between,
     "holes": _holes,
+    "obj": _object_traits,
 }
 
 #: the feature sets tried, simplest first: the cell's own colour, plus the families named
@@ -208,6 +239,7 @@ FEATURE_SETS: dict[str, tuple[str, ...]] = {
     "box": ("box",),
     "size": ("size",),
     "holes": ("holes",),
+    "obj": ("obj",),
     "mod2": ("mod2",),
     "opar": ("opar",),
     "between": ("between",),
