@@ -320,6 +320,10 @@ class Rule:
     name: str
     table: tuple[tuple[int, int], ...]
 
+    def __post_init__(self) -> None:
+        # `apply` looks keys up by binary search: the table is kept sorted by key
+        object.__setattr__(self, "table", tuple(sorted(self.table)))
+
     @property
     def pair(self) -> bool:
         """Whether the rule reads a second grid (`apply-rule2`)."""
@@ -377,8 +381,10 @@ def parse_rule(text: str) -> Rule | None:
         if len(key_text) != width or len(table) >= MAX_ENTRIES:
             return None
         key = sum(_DIGITS.index(ch) * BASE ** i for i, ch in enumerate(key_text))
+        if table and key <= max(table) or key % BASE == int(colour):
+            return None  # one canonical text per rule: keys ascending, each changes a colour
         table[key] = int(colour)
-    return Rule(name, tuple(sorted(table.items())))
+    return Rule(name, tuple(table.items()))
 
 
 @dataclass(frozen=True)
