@@ -15,6 +15,8 @@ primitive costs at most a few milliseconds on a 30x30 grid.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from hylo.domains.grids.grid import COLORS, Grid
@@ -60,12 +62,32 @@ def _period_fill(a: np.ndarray, mask: np.ndarray, py: int, px: int) -> np.ndarra
     return out
 
 
+def _shifts(a: np.ndarray, known: np.ndarray, limit: int) -> list[int]:
+    """Row shifts `p` (1..limit, and the height) under which every visible cell agrees with
+    the visible cell `p` rows below it: a period must pass this test on each axis."""
+    h = a.shape[0]
+    out = []
+    for p in range(1, limit + 1):
+        both = known[:-p] & known[p:]
+        if (a[:-p][both] == a[p:][both]).all():
+            out.append(p)
+    return [*out, h]
+
+
 def fill_period(g: Grid, c: int) -> Grid:
     """Cells of colour `c` restored from the smallest period the other cells keep."""
+    return _fill_period(g, _color(c))
+
+
+@lru_cache(maxsize=1024)
+def _fill_period(g: Grid, c: int) -> Grid:
+    # cached: `fill-period` and `period-patch` ask for the same grid and colour
     mask = _hidden(g, c)
     h, w = g.shape
-    periods = sorted(((py, px) for py in [*range(1, h // 2 + 1), h]
-                      for px in [*range(1, w // 2 + 1), w] if (py, px) != (h, w)),
+    known = ~mask
+    ys = _shifts(g.a, known, h // 2)
+    xs = _shifts(g.a.T, known.T, w // 2)
+    periods = sorted(((py, px) for py in ys for px in xs if (py, px) != (h, w)),
                      key=lambda p: (p[0] * p[1], p))
     for py, px in periods:
         out = _period_fill(g.a, mask, py, px)
@@ -76,17 +98,17 @@ def fill_period(g: Grid, c: int) -> Grid:
 
 def _mirror_axes(a: np.ndarray, mask: np.ndarray) -> list[int]:
     """Positions `s` (twice the axis: column j mirrors to s - j) of vertical mirror axes the
-    visible cells agree with, with at least half the columns paired, the most paired first."""
-    h, w = a.shape
+    visible cells agree with, with at least half the columns paired, the nearest the middle
+    first."""
+    w = a.shape[1]
+    known = ~mask
     out = []
     for s in range(w // 2, 2 * w - 1 - w // 2):
-        j = np.arange(w)
-        m = s - j
-        ok = (m >= 0) & (m < w) & (m != j)
-        if ok.sum() < w // 2 + (w % 2):
+        j0, j1 = max(0, s - (w - 1)), min(w - 1, s)  # columns j with a mirror s - j inside
+        if j1 - j0 + 1 < w // 2 + (w % 2):
             continue
-        left, right = a[:, j[ok]], a[:, m[ok]]
-        both = ~mask[:, j[ok]] & ~mask[:, m[ok]]
+        left, right = a[:, j0:j1 + 1], a[:, s - j1:s - j0 + 1][:, ::-1]
+        both = known[:, j0:j1 + 1] & known[:, s - j1:s - j0 + 1][:, ::-1]
         if both.any() and (left[both] == right[both]).all():
             out.append(s)
     return sorted(out, key=lambda s: abs(s - (w - 1)))
@@ -135,8 +157,13 @@ def _reflect(a: np.ndarray, mask: np.ndarray, s: int) -> None:
 
 def fill_mirror(g: Grid, c: int) -> Grid:
     """Cells of colour `c` restored from the grid's mirror symmetries."""
-    mask = _hidden(g, c)
-    return Grid(_restore_mirrors(g.a, mask))
+    return _fill_mirror(g, _color(c))
+
+
+@lru_cache(maxsize=1024)
+def _fill_mirror(g: Grid, c: int) -> Grid:
+    # cached: `fill-mirror` and `mirror-patch` ask for the same grid and colour
+    return Grid(_restore_mirrors(g.a, _hidden(g, c)))
 
 
 def _patch(g: Grid, c: int, full: Grid) -> Grid:

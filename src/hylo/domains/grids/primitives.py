@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from scipy import ndimage
 
 from hylo.core.dsl import DSL, Primitive
 from hylo.core.types import parse_type
@@ -23,8 +24,7 @@ from hylo.domains.grids.layouts import Layout, parse_layout
 from hylo.domains.grids.rules import Rule, parse_rule
 from hylo.domains.grids.selectors import Selector, parse_selector
 
-_N4 = ((1, 0), (-1, 0), (0, 1), (0, -1))
-_N8 = (*_N4, (1, 1), (1, -1), (-1, 1), (-1, -1))
+_S4 = ndimage.generate_binary_structure(2, 1)
 
 
 def _g(a: np.ndarray) -> Grid:
@@ -133,21 +133,11 @@ def _pick(choose: Callable[..., Any]) -> Callable[[list[Grid]], Grid]:
 def _fill_enclosed(g: Grid, c: int) -> Grid:
     """Background cells not 4-connected to the border through background become `c`."""
     a = g.a
-    h, w = a.shape
-    outside = np.zeros(a.shape, dtype=bool)
-    stack = [(y, x) for y in range(h) for x in (0, w - 1) if a[y, x] == 0]
-    stack += [(y, x) for x in range(w) for y in (0, h - 1) if a[y, x] == 0]
-    for y, x in stack:
-        outside[y, x] = True
-    while stack:
-        y, x = stack.pop()
-        for dy, dx in _N4:
-            ny, nx = y + dy, x + dx
-            if 0 <= ny < h and 0 <= nx < w and not outside[ny, nx] and a[ny, nx] == 0:
-                outside[ny, nx] = True
-                stack.append((ny, nx))
+    labels, _ = ndimage.label(a == 0, structure=_S4)
+    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    enclosed = (labels != 0) & ~np.isin(labels, edge)
     out = a.copy()
-    out[(a == 0) & ~outside] = _check_color(c)
+    out[enclosed] = _check_color(c)
     return _g(out)
 
 
