@@ -613,3 +613,44 @@ def test_bottom_up_search_finds_a_checked_rule_program() -> None:
 def test_non_canonical_rule_literals_are_refused(text: str) -> None:
     # one text per rule: keys ascending, once each, every entry changing a colour
     assert parse_rule(text) is None
+
+
+# ------------------------------------------------------- abstract rules: colours generalise
+
+def _between_fill(a: np.ndarray) -> np.ndarray:
+    """Background cells with the same colour first seen to their left and right take it."""
+    out = a.copy()
+    for y, row in enumerate(a):
+        for x in range(len(row)):
+            if row[x]:
+                continue
+            left = next((c for c in row[:x][::-1] if c), 0)
+            right = next((c for c in row[x + 1:] if c), 0)
+            if left and left == right:
+                out[y, x] = left
+    return out
+
+
+def test_an_abstract_rule_carries_a_colour_the_train_pairs_never_used() -> None:
+    grids = [np.array([[1, 0, 0, 1, 0], [0, 2, 0, 2, 0]]),
+             np.array([[0, 2, 0, 0, 2], [3, 0, 3, 0, 0]])]
+    targets = [_between_fill(g) for g in grids]
+    query = np.array([[7, 0, 0, 7, 0], [0, 0, 5, 0, 5]])  # 7 and 5 never seen in training
+    found = learn_rules([G(g) for g in grids], [G(t) for t in targets], [G(query)])
+    assert any(r.abstract for r in found)
+    assert any(r.apply(G(query)) == G(_between_fill(query)) for r in found)
+    for r in found:  # every rule still reproduces the train pairs, and reads back
+        assert all(r.apply(G(g)) == G(t) for g, t in zip(grids, targets, strict=True))
+        assert parse_rule(r.literal()) == r
+        program = GRIDS_DSL.parse(f"(lam (apply-rule $0 {r.literal()}))")
+        assert run_program(program, GRIDS_DSL, (G(query),), DEFAULT_LIMITS) == r.apply(G(query))
+
+
+@pytest.mark.parametrize("text", [
+    "rule:own:0-A",            # a copy in a concrete rule
+    "rule:~own:1-A",           # a copy of the own colour changes nothing
+    "rule:~c4:10-C",           # a copy of a plane the key does not have
+    "rule:~between:100-B_000-B",  # keys out of order
+])
+def test_malformed_abstract_literals_are_refused(text: str) -> None:
+    assert parse_rule(text) is None

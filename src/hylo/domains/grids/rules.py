@@ -319,6 +319,9 @@ class Rule:
 
     name: str
     table: tuple[tuple[int, int], ...]
+    #: keys see colours only as background or not (`_abstract`), and an entry's value is a
+    #: colour 0-9 or `COPY + k`: the colour feature plane k shows at that cell
+    abstract: bool = False
 
     def __post_init__(self) -> None:
         # `apply` looks keys up by binary search: the table is kept sorted by key
@@ -332,27 +335,40 @@ class Rule:
     def apply(self, g: Grid, other: Grid | None = None) -> Grid:
         if self.pair != (other is not None):
             raise ValueError(f"rule {self.name} takes {'two grids' if self.pair else 'one grid'}")
-        keys = _keys(features(g.a, _family_set(self.name), other.a if other else None))
+        atoms = _family_set(self.name)
+        planes = features(g.a, atoms, other.a if other else None)
+        keys = _keys(_abstract(planes, atoms) if self.abstract else planes)
         out = g.a.copy()
         if self.table:
             ks = np.array([k for k, _ in self.table], dtype=np.int64)
-            cs = np.array([c for _, c in self.table], dtype=np.uint8)
+            cs = np.array([c for _, c in self.table], dtype=np.int64)
             i = np.searchsorted(ks, keys)
             i = np.minimum(i, len(ks) - 1)
             hit = ks[i] == keys
-            out[hit] = cs[i[hit]]
+            value = cs[i]
+            copy = value >= COPY
+            if copy.any():  # the colour a feature plane shows there (kept if it shows none)
+                k = np.clip(value - COPY, 0, planes.shape[-1] - 1)
+                shown = np.take_along_axis(planes, k[..., None], axis=-1)[..., 0]
+                value = np.where(copy, shown, value)
+                hit &= value < 10
+            out[hit] = value[hit]
         return Grid(out)
 
     def literal(self) -> str:
         width = _width(self.name)
-        entries = "_".join(_encode(k, width) + "-" + _DIGITS[c] for k, c in self.table)
-        return f"rule:{self.name}:{entries}"
+        entries = "_".join(_encode(k, width) + "-" + _out_char(c) for k, c in self.table)
+        return f"rule:{'~' if self.abstract else ''}{self.name}:{entries}"
 
 
 def _width(name: str) -> int:
     """How many features a key of feature set `name` has (the own colour included)."""
     one = np.zeros((1, 1), np.uint8)
     return int(features(one, _family_set(name), one).shape[-1])
+
+
+def _out_char(c: int) -> str:
+    return str(c) if c < 10 else _COPY_CHARS[c - COPY]
 
 
 def _encode(key: int, width: int) -> str:
@@ -363,7 +379,9 @@ def _encode(key: int, width: int) -> str:
     return "".join(out)
 
 
-_LITERAL = re.compile(r"rule:([a-z0-9.+-]+):((?:[0-9a-z]+-[0-9](?:_[0-9a-z]+-[0-9])*)?)", re.ASCII)
+_COPY_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_LITERAL = re.compile(
+    r"rule:(~?)([a-z0-9.+-]+):((?:[0-9a-z]+-[0-9A-Z](?:_[0-9a-z]+-[0-9A-Z])*)?)", re.ASCII)
 
 
 def parse_rule(text: str) -> Rule | None:
@@ -371,20 +389,24 @@ def parse_rule(text: str) -> Rule | None:
     if len(text) > MAX_LITERAL or not text.startswith("rule:"):
         return None
     m = _LITERAL.fullmatch(text)
-    if m is None or _atoms(m.group(1)) is None:
+    if m is None or _atoms(m.group(2)) is None:
         return None
-    name = m.group(1)
+    abstract, name = bool(m.group(1)), m.group(2)
     width = _width(name)
     table: dict[int, int] = {}
-    for entry in filter(None, m.group(2).split("_")):
-        key_text, colour = entry.split("-")
+    for entry in filter(None, m.group(3).split("_")):
+        key_text, out = entry.split("-")
         if len(key_text) != width or len(table) >= MAX_ENTRIES:
             return None
         key = sum(_DIGITS.index(ch) * BASE ** i for i, ch in enumerate(key_text))
-        if table and key <= max(table) or key % BASE == int(colour):
+        value = int(out) if out.isdigit() else COPY + _COPY_CHARS.index(out)
+        if value >= COPY and (not abstract or value - COPY >= width):
+            return None  # copies are for abstract rules, of a plane the key has
+        if table and key <= max(table) or value == COPY or (not abstract
+                                                            and key % BASE == value):
             return None  # one canonical text per rule: keys ascending, each changes a colour
-        table[key] = int(colour)
-    return Rule(name, tuple(table.items()))
+        table[key] = value
+    return Rule(name, tuple(table.items()), abstract)
 
 
 @dataclass(frozen=True)
@@ -419,6 +441,76 @@ def _fit(name: str, grids: Sequence[np.ndarray], targets: Sequence[np.ndarray],
     return Learned(Rule(name, table), unseen)
 
 
+#: an abstract rule's entry value COPY + k: the colour feature plane k shows at the cell
+COPY = 16
+#: feature planes that hold colours, per family (the others hold counts, sizes, positions)
+COLOUR_PLANES: dict[str, frozenset[int]] = {
+    "n4": frozenset(range(4)), "n8": frozenset(range(8)), "ray": frozenset(range(4)),
+    "rc": frozenset(range(2)), "lone": frozenset({1}), "between": frozenset(range(2)),
+    "other": frozenset({0}),
+}
+
+
+def _colour_columns(atoms: tuple[tuple[str, int | None], ...]) -> list[int]:
+    """Which planes of `features(.., atoms)` hold colours (the own colour, plane 0, does)."""
+    out, at = [0], 1
+    for f, k in atoms:
+        n = 1 if f == "other" else (PLANES[f] if k is None else 1)
+        idx = range(n) if k is None else [k]
+        out += [at + j for j, plane in enumerate(idx) if plane in COLOUR_PLANES.get(f, ())]
+        at += n
+    return out
+
+
+def _abstract(planes: np.ndarray, atoms: tuple[tuple[str, int | None], ...]) -> np.ndarray:
+    """`planes` with every colour 1-9 of a colour plane seen only as 'a colour' (1)."""
+    out = planes.copy()
+    cols = _colour_columns(atoms)
+    sub = out[..., cols]
+    out[..., cols] = np.where((sub >= 1) & (sub <= 9), 1, sub)
+    return out
+
+
+def _fit_abstract(name: str, grids: Sequence[np.ndarray], targets: Sequence[np.ndarray],
+                  queries: Sequence[np.ndarray]) -> Learned | None:
+    """A rule whose keys see colours only as present or not, each key's cells becoming a
+    fixed colour or the colour one of its colour planes shows: the same rule then holds for
+    colours the train pairs never used (a cell between two reds turns red, between two
+    blues blue)."""
+    atoms = _family_set(name)
+    raw = np.concatenate([features(g, atoms).reshape(-1, 1 + sum(
+        1 if k is not None else PLANES[f] for f, k in atoms)) for g in grids])
+    keys = _keys(_abstract(raw, atoms))
+    target = np.concatenate([t.ravel() for t in targets]).astype(np.int64)
+    order = np.argsort(keys, kind="stable")
+    keys, target, raw = keys[order], target[order], raw[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    fixed = np.minimum.reduceat(target, starts) == np.maximum.reduceat(target, starts)
+    cols = _colour_columns(atoms)
+    copies = np.stack([np.minimum.reduceat((raw[:, c] == target).astype(np.int8), starts)
+                       for c in cols], axis=-1).astype(bool)
+    table: list[tuple[int, int]] = []
+    for g, start in enumerate(starts):
+        if copies[g, 0]:
+            continue  # every cell keeps its colour
+        if fixed[g]:
+            table.append((int(keys[start]), int(target[start])))
+        elif copies[g].any():
+            table.append((int(keys[start]), COPY + cols[int(np.argmax(copies[g]))]))
+        else:
+            return None
+    if not table or len(table) > MAX_ENTRIES:
+        return None
+    if not any(v >= COPY for _, v in table):
+        return None  # no copy: the concrete rule says the same, for the colours it saw
+    unseen = 0.0
+    if queries:
+        qkeys = np.concatenate([_keys(_abstract(features(q, atoms), atoms)).ravel()
+                                for q in queries])
+        unseen = float(np.mean(~np.isin(qkeys, keys[starts])))
+    return Learned(Rule(name, tuple(table), True), unseen)
+
+
 #: the largest share of a test grid's cells with keys unseen in training that a rule may have
 MAX_UNSEEN = 0.25
 
@@ -445,9 +537,10 @@ def ranked_rules(ga: Sequence[np.ndarray], ta: Sequence[np.ndarray], qa: Sequenc
     for order, name in enumerate(FEATURE_SETS):
         if deadline is not None and time.perf_counter() > deadline:
             break
-        learned = _fit(name, ga, ta, qa)
-        if learned is not None and learned.unseen <= MAX_UNSEEN:
-            found.append((learned.unseen, len(learned.rule.table), order, learned.rule))
+        for fit in (_fit, _fit_abstract):
+            learned = fit(name, ga, ta, qa)
+            if learned is not None and learned.unseen <= MAX_UNSEEN:
+                found.append((learned.unseen, len(learned.rule.table), order, learned.rule))
     found.sort(key=lambda r: r[:3])
     out: list[tuple[float, Rule]] = []
     seen: set[bytes] = set()
