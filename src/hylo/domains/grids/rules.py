@@ -73,6 +73,22 @@ def _rays(a: np.ndarray) -> list[np.ndarray]:
     return [_ray(a), _ray(a[::-1])[::-1], _ray(a.T).T, _ray(a.T[::-1])[::-1].T]
 
 
+def _diagonal_ray(a: np.ndarray) -> np.ndarray:
+    """Per cell, the first non-background colour up and to the left of it (NONE if none)."""
+    h, w = a.shape
+    out = np.full(a.shape, NONE, dtype=np.int64)
+    for y in range(1, h):
+        above = np.where(a[y - 1, :-1] != 0, a[y - 1, :-1], out[y - 1, :-1])
+        out[y, 1:] = above
+    return out
+
+
+def _diagonal_rays(a: np.ndarray) -> list[np.ndarray]:
+    """The first colour seen along each diagonal: up-left, up-right, down-left, down-right."""
+    return [_diagonal_ray(a), _diagonal_ray(a[:, ::-1])[:, ::-1],
+            _diagonal_ray(a[::-1])[::-1], _diagonal_ray(a[::-1, ::-1])[::-1, ::-1]]
+
+
 def _object_size(a: np.ndarray) -> list[np.ndarray]:
     labels, _ = ndimage.label(a != 0, structure=_S8)
     sizes = np.bincount(labels.ravel())
@@ -217,6 +233,7 @@ FAMILIES: dict[str, Callable[[np.ndarray], list[np.ndarray]]] = {
     "c4": lambda a: _count(_neighbours4(a)),
     "c8": lambda a: _count(_neighbours4(a) + _diagonals(a)),
     "ray": _rays,
+    "dray": _diagonal_rays,
     "size": _object_size,
     "edge": _touches_border,
     "mod2": _positions(2),
@@ -246,6 +263,7 @@ FEATURE_SETS: dict[str, tuple[str, ...]] = {
     "lone": ("lone",),
     "n4": ("n4",),
     "ray": ("ray",),
+    "dray": ("dray",),
     "rc": ("rc",),
     "mod3": ("mod3",),
     "n8": ("n8",),
@@ -446,6 +464,7 @@ COPY = 16
 #: feature planes that hold colours, per family (the others hold counts, sizes, positions)
 COLOUR_PLANES: dict[str, frozenset[int]] = {
     "n4": frozenset(range(4)), "n8": frozenset(range(8)), "ray": frozenset(range(4)),
+    "dray": frozenset(range(4)),
     "rc": frozenset(range(2)), "lone": frozenset({1}), "between": frozenset(range(2)),
     "other": frozenset({0}),
 }
@@ -501,8 +520,6 @@ def _fit_abstract(name: str, grids: Sequence[np.ndarray], targets: Sequence[np.n
             return None
     if not table or len(table) > MAX_ENTRIES:
         return None
-    if not any(v >= COPY for _, v in table):
-        return None  # no copy: the concrete rule says the same, for the colours it saw
     unseen = 0.0
     if queries:
         qkeys = np.concatenate([_keys(_abstract(features(q, atoms), atoms)).ravel()
