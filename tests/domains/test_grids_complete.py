@@ -5,6 +5,9 @@ input is refused with ValueError only, and the primitives behave the same inside
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
@@ -15,6 +18,7 @@ from hylo.domains.grids.complete import fill_mirror, fill_period, mirror_patch, 
 from hylo.domains.grids.grid import MAX_SIDE, Grid
 from hylo.domains.grids.primitives import GRIDS_DSL
 
+Fill = Callable[[Grid, int], Grid]
 FILLS = (fill_period, fill_mirror)
 PATCHES = (period_patch, mirror_patch)
 ALL = (*FILLS, *PATCHES)
@@ -161,7 +165,7 @@ def _noise(seed: int, shape: tuple[int, int] = (10, 12)) -> np.ndarray:
 
 
 @pytest.mark.parametrize("fn", ALL, ids=lambda f: f.__name__)
-def test_refusals_are_value_errors(fn) -> None:  # type: ignore[no-untyped-def]
+def test_refusals_are_value_errors(fn: Fill) -> None:
     tiled = G(HIDDEN_TILED)
     absent = [c for c in range(10) if not (HIDDEN_TILED == c).any()]
     assert absent
@@ -252,8 +256,6 @@ def test_fills_keep_visible_cells_and_leave_a_periodic_grid() -> None:
 
 
 def test_outputs_never_exceed_the_largest_grid_and_fills_are_quick() -> None:
-    import time
-
     big = tiling(np.random.default_rng(2).integers(1, 9, (5, 7)), MAX_SIDE, MAX_SIDE)
     sym = mirrored(np.random.default_rng(3).integers(1, 9, (MAX_SIDE, MAX_SIDE)), s=61, t=57)
     for full, fn in ((big, fill_period), (sym, fill_mirror)):
@@ -283,18 +285,12 @@ def test_results_are_deterministic() -> None:
                 except ValueError as e:
                     got.append(str(e))
             assert got[0] == got[1] == got[2], (fn.__name__, a.tolist(), c)
-    # the inputs are never written to
-    a = HIDDEN_TILED.copy()
-    g = G(a)
-    fill_period(g, 9)
-    fill_mirror(G(hide(PICTURE, (slice(0, 2), slice(0, 2)), 0)), 0)
-    assert (g.a == HIDDEN_TILED).all()
 
 
 # ---------------------------------------------------------------------- 4. as programs
 
 @pytest.mark.parametrize("fn", ALL, ids=lambda f: f.__name__)
-def test_primitives_run_in_programs_like_the_functions(fn) -> None:  # type: ignore[no-untyped-def]
+def test_primitives_run_in_programs_like_the_functions(fn: Fill) -> None:
     name = NAMES[fn]
     text = f"(lam ({name} $0 c0))"
     program = GRIDS_DSL.parse(text)

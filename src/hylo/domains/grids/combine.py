@@ -23,7 +23,13 @@ import numpy as np
 
 from hylo.domains.grids.grid import Grid
 from hylo.domains.grids.layouts import learn_layout
-from hylo.domains.grids.rules import MAX_UNSEEN, greedy_rule, pair_rule, ranked_rules
+from hylo.domains.grids.rules import (
+    MAX_UNSEEN,
+    abstract_rule,
+    greedy_rule,
+    pair_rule,
+    ranked_rules,
+)
 from hylo.domains.grids.selectors import learn_selectors
 
 MAX_PIECES = 4
@@ -164,7 +170,10 @@ def combine_rules(values: Sequence[tuple[Any, ...]], outputs: tuple[Any, ...],
         rules = ranked_rules(ga, targets, qa, deadline)
         if tried <= GREEDY_BASES:
             greedy = greedy_rule(ga, targets, qa, deadline)
-            rules += [greedy] if greedy is not None else []
+            if greedy is not None:  # and the same planes seeing colours only as present
+                rules.append(greedy)
+                general = abstract_rule(greedy[1].name, ga, targets, qa)
+                rules += [general] if general is not None else []
         for rank, (unseen, rule) in enumerate(rules):
             if unseen <= MAX_UNSEEN:
                 found.append((unseen > FAMILIAR, len(rule.table), i, rank, rule.literal()))

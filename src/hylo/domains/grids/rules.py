@@ -631,3 +631,13 @@ def greedy_rule(ga: Sequence[np.ndarray], ta: Sequence[np.ndarray], qa: Sequence
     if learned is None or learned.unseen > MAX_UNSEEN:
         return None
     return learned.unseen, learned.rule
+
+
+def abstract_rule(name: str, ga: Sequence[np.ndarray], ta: Sequence[np.ndarray],
+                  qa: Sequence[np.ndarray]) -> tuple[float, Rule] | None:
+    """The abstract rule on the features of rule name `name` (e.g. the planes a greedy rule
+    chose), if one is consistent, with the share of test cells whose key it has not seen."""
+    learned = _fit_abstract(name, ga, ta, qa)
+    if learned is None or learned.unseen > MAX_UNSEEN:
+        return None
+    return learned.unseen, learned.rule
