@@ -22,7 +22,7 @@ from hylo.core.values import canonical_key, strict_equal
 InputSampler = Callable[[Type, random.Random, int], list[tuple[Any, ...]]]
 #: `combine(values, outputs, deadline)`: [(binary primitive, [indices into values]), ...]
 Combiner = Callable[[Sequence[tuple[Any, ...]], tuple[Any, ...], float],
-                    "list[tuple[str, list[int]]]"]
+                    "list[tuple[str, list[int | str]]]"]
 #: `witness(xs, out)`: [(lambda arguments, body value), ...] for `p f xs == out`, or None.
 Witness = Callable[[Any, Any], "list[tuple[tuple[Any, ...], Any]] | None"]
 
@@ -58,11 +58,14 @@ class Domain:
       lambda can. Bottom-up search deduces lambdas from them (`hylo.search.bottom_up_deduce`),
       as FlashMeta's witness functions and lambda-squared's deduction do.
     - `combine(values, outputs, deadline)`: programs assembled from partial ones, for a
-      search that found no whole one (icecuber's combination of pieces): given the value
-      tuples of the root programs found (train points first, as many as `outputs`, then the
-      queries'), proposals `(binary primitive, [indices])` whose left fold over those programs
-      should make the outputs. Bottom-up search builds and checks them
-      (`BottomUpSearcher.combine_share`). None: no combination.
+      search that found no whole one or fewer than its attempts (icecuber's combination of
+      pieces; constants learned from the examples): given the value tuples of the root
+      programs found (train points first, as many as `outputs`, then the queries'), proposals
+      `(primitive, picks)` that should make the outputs, a pick being an index into `values`
+      or the name of a constant (a primitive or a literal of the DSL). The primitive is
+      applied to the picks when it takes as many arguments, and folded left over them when it
+      is binary. Bottom-up search builds and checks them (`BottomUpSearcher.combine_share`).
+      None: no combination.
     - `task_weights(task)`: log-weight offsets per primitive name for this task's grammar
       (grids: the colours its pairs show are likelier), added by `Searcher.grammar_for`.
       None: the grammar's weights as they are.
