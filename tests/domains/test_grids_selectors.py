@@ -319,14 +319,11 @@ def _separated(n_side: int) -> np.ndarray:
     return a
 
 
-@pytest.mark.xfail(strict=True, reason="bug: the cells segment has no MAX_OBJECTS cap; "
-                   "select:cells:own:top:min on 9x9 = 81 separated cells returns a grid instead "
-                   "of raising ValueError (and the count properties are quadratic in the pieces: "
-                   "learn_selectors takes ~3 s on one 29x29 separated grid and 4 pairs)")
 def test_more_cells_than_max_objects_are_refused() -> None:
     top = Selector("cells", "own", "top", "min")  # the first cell: always a single piece
     assert top.apply(G(_separated(8))) == G([[1]])  # 64 cells: fine
-    assert len(SEGMENTS["cells"](_separated(9))) == 81
+    with pytest.raises(ValueError):  # 81 cells: the segment refuses them, as the others do
+        SEGMENTS["cells"](_separated(9))
     with pytest.raises(ValueError):
         top.apply(G(_separated(9)))  # 81 cells > MAX_OBJECTS, as for the other segments
 

@@ -102,7 +102,8 @@ def combine_selectors(values: Sequence[tuple[Any, ...]], outputs: tuple[Any, ...
         if not all(type(v) is Grid for v in vs):
             continue
         tried += 1
-        for s in learn_selectors([v.a for v in vs[:n]], targets, [v.a for v in vs[n:]]):
+        for s in learn_selectors([v.a for v in vs[:n]], targets, [v.a for v in vs[n:]],
+                                 deadline=deadline):
             out.append(("select-piece", [i, s.literal()]))
     return out
 

@@ -14,6 +14,7 @@ constant of type `selector`, `select:SEG:SHOW:PROPERTY:MODE`, used as
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -54,8 +55,11 @@ def _components(a: np.ndarray, diagonal: bool, by_colour: bool) -> list[Piece]:
 
 
 def _cells(a: np.ndarray) -> list[Piece]:
+    cells = split_cells(Grid(a))
+    if len(cells) > MAX_OBJECTS:  # properties compare pieces pairwise
+        raise ValueError(f"more than {MAX_OBJECTS} pieces")
     out = []
-    for c in split_cells(Grid(a)):
+    for c in cells:
         out.append(Piece(c.a, c.a, c.a != 0, 0, 0))
     for i, p in enumerate(out):  # reading order stands in for the position
         out[i] = Piece(p.own, p.box, p.mask, i, 0)
@@ -151,12 +155,16 @@ def parse_selector(text: str) -> Selector | None:
 
 
 def learn_selectors(grids: Sequence[np.ndarray], targets: Sequence[np.ndarray],
-                    queries: Sequence[np.ndarray], limit: int = 2) -> list[Selector]:
+                    queries: Sequence[np.ndarray], limit: int = 2,
+                    deadline: float | None = None) -> list[Selector]:
     """Selectors that pick, in each train pair, a piece equal to the output, and exactly one
-    piece on each test input; at most `limit`, with distinct predictions on the queries."""
+    piece on each test input; at most `limit`, with distinct predictions on the queries (those
+    found by `deadline`, if given)."""
     out: list[Selector] = []
     seen: set[bytes] = set()
     for seg, cut in SEGMENTS.items():
+        if deadline is not None and time.perf_counter() > deadline:
+            break
         try:
             pieces = [cut(g) for g in grids]
             qpieces = [cut(q) for q in queries]
@@ -171,6 +179,8 @@ def learn_selectors(grids: Sequence[np.ndarray], targets: Sequence[np.ndarray],
             if not all(right):
                 continue
             for prop in PROPERTIES:
+                if deadline is not None and time.perf_counter() > deadline:
+                    return out
                 for mode in MODES:
                     s = Selector(seg, show, prop, mode)
                     try:
