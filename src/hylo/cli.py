@@ -232,6 +232,41 @@ def _grammar(domain: Domain, library: Path | None) -> Grammar:
         fail(e)
 
 
+def _guide(domain: Domain, library: Path | None, no_guide: bool) -> Any:
+    """The library's recognition model for `domain` (None: no library, none stored, torch
+    missing, or `--no-guide`); a damaged one is one clean error."""
+    if no_guide or library is None or not library.exists() or domain.task_encoder is None:
+        return None
+    from hylo.learn.guide import load_guide
+    from hylo.library.store import StoreError
+
+    store = _store(library)
+    try:
+        with store:
+            return load_guide(store, domain)
+    except (StoreError, ValueError) as e:
+        fail(e)
+
+
+def _guide_weights(model: Any, grammar: Grammar,
+                   tasks: list[Task]) -> dict[str, dict[str, float]] | None:
+    if model is None:
+        return None
+    from hylo.learn.guide import guide_weights
+
+    err.print(f"guided by the library's recognition model (v{model.record['version']}, "
+              f"{model.mode})")
+    return guide_weights(model, grammar, tasks)
+
+
+def _guide_summary(model: Any) -> dict[str, Any]:
+    """The JSON fields that say whether (and by what) a benchmark's search was guided."""
+    return {"guided": model is not None, "guide": model.record if model is not None else None}
+
+
+NO_GUIDE_HELP = "Search without the library's recognition model (to compare)."
+
+
 def _load_task_file(domain: Domain, path: Path) -> list[Task]:
     if domain.load_file is None:
         fail(f"domain {domain.name} cannot read task files")
@@ -322,6 +357,7 @@ def solve(
         None, "--searcher", help="Searcher name or JSON spec (default: the domain's)."),
     program: str | None = typer.Option(
         None, "--program", help="Check this program on each task instead of searching."),
+    no_guide: bool = typer.Option(False, "--no-guide", help=NO_GUIDE_HELP),
 ) -> None:
     """Find a program for each task of TASKFILE and check it on the examples."""
     domain = _domain(domain_name)
@@ -334,13 +370,17 @@ def solve(
     grammar = _grammar(domain, library)
     if program is not None:
         raise typer.Exit(_check_program(domain, grammar, tasks, program, seconds))
-    strategy = _build_searcher(_searcher_spec(domain, searcher), grammar, domain)
+    spec = _searcher_spec(domain, searcher)
+    strategy = _build_searcher(spec, grammar, domain)
+    weights = _guide_weights(_guide(domain, library, no_guide), grammar, tasks) or {}
     budget = Budget(seconds=seconds)
     checker = _checker(domain, grammar, budget.limits)
     failures = 0
     try:
         for t in tasks:
-            r = strategy.solve(t, budget)
+            w = weights.get(t.name)
+            guided = _build_searcher(spec, grammar.with_weights(w), domain) if w else strategy
+            r = guided.solve(t, budget)
             if r.solved and r.program is not None:
                 ok = checker.check(r.program, t).passed  # fresh evaluation: the one checker
                 unseen = ""
@@ -473,6 +513,7 @@ def bench_suite(
     json_path: Path | None = typer.Option(None, "--json", help="Write results as JSON."),
     library: Path | None = typer.Option(
         None, "--library", help="Library file: search with it and record the run in it."),
+    no_guide: bool = typer.Option(False, "--no-guide", help=NO_GUIDE_HELP),
 ) -> None:
     """Solve a suite or task file; a table, a JSON report, a run recorded in the library."""
     domain, tasks, split = _suite_tasks(suite, domain_name, split)
@@ -480,10 +521,11 @@ def bench_suite(
     grammar = _grammar(domain, library)
     spec = _searcher_spec(domain, searcher)
     _build_searcher(spec, grammar, domain)  # a bad spec is one error here, not one per task
+    guide = _guide(domain, library, no_guide)
     ex = _executor(executor, workers, address)
     try:
         _bench_tasks(domain, suite, split, tasks, seconds, workers, json_path, library,
-                     grammar, spec, ex)
+                     grammar, spec, ex, guide=guide)
     except KeyboardInterrupt:
         fail("interrupted (the run is recorded as interrupted)", 130)
     finally:
@@ -532,6 +574,7 @@ def _bench_tasks(
     executor: Any,
     synthetic: dict[str, Any] | None = None,
     extras: dict[str, dict[str, Any]] | None = None,
+    guide: Any = None,
 ) -> None:
     """Run `tasks`; a found program counts as solved only if it is also right on the task's
     held-out examples (when it has some). `synthetic` (the generator's settings) goes into the
@@ -542,16 +585,19 @@ def _bench_tasks(
     budget = Budget(seconds=timeout)
     checker = _checker(domain, grammar, budget.limits)
     held: dict[str, bool | None] = {}
+    weights = _guide_weights(guide, grammar, tasks) or {}
     run_config = {"suite": suite, "split": split, "timeout": timeout, "workers": workers,
                   "tasks": len(tasks), "inventions": len(grammar.dsl.inventions),
-                  "domain": domain.name, "searcher": spec, "executor": executor.name}
+                  "domain": domain.name, "searcher": spec, "executor": executor.name,
+                  **_guide_summary(guide)}
     results: dict[str, SearchResult] = {}
     by_name = {t.name: t for t in tasks}
     t0 = time.perf_counter()
     with _recording(library, domain, run_config) as (record, scope), _progress() as p:
         bar = p.add_task(f"{safe(suite, 60)}/{split}", total=len(tasks), solved=0)
         n_solved = 0
-        for r in executor.run(config, [SearchJob(t, budget) for t in tasks]):
+        jobs = [SearchJob(t, budget, weights.get(t.name)) for t in tasks]
+        for r in executor.run(config, jobs):
             results[r.task] = r
             held[r.task] = _held_out(checker, by_name[r.task], r)
             n_solved += r.solved and held[r.task] is not False
@@ -580,6 +626,7 @@ def _bench_tasks(
             if solved else None,
             "library": str(library) if library else None,
             "inventions": len(grammar.dsl.inventions),
+            **_guide_summary(guide),
             "machine": {"python": platform.python_version(), "platform": platform.platform()},
         }
         if synthetic is not None:
@@ -668,6 +715,7 @@ def bench_synth(
     export: Path | None = typer.Option(
         None, "--export", help="Write the suite as a task file (with held-out examples and "
         "each task's ground truth) and stop; `hylo bench FILE` runs it."),
+    no_guide: bool = typer.Option(False, "--no-guide", help=NO_GUIDE_HELP),
 ) -> None:
     """Synthetic tasks from random programs of the DSL (seeded), each with held-out examples a
     found program must also be right on; see docs/synthetic.md."""
@@ -705,11 +753,12 @@ def bench_synth(
     grammar = _grammar(domain, library)
     spec = _searcher_spec(domain, searcher)
     _build_searcher(spec, grammar, domain)
+    guide = _guide(domain, library, no_guide)
     ex = _executor(executor, workers, address)
     synthetic = {**made.config, "generation": stats}
     try:
         _bench_tasks(domain, "synth", "all", tasks, seconds, workers, json_path, library,
-                     grammar, spec, ex, synthetic=synthetic, extras=extras)
+                     grammar, spec, ex, synthetic=synthetic, extras=extras, guide=guide)
     except KeyboardInterrupt:
         fail("interrupted (the run is recorded as interrupted)", 130)
     finally:

@@ -65,6 +65,14 @@ def make_learn_command(domain_name: str) -> Callable[..., None]:
         keep: int = typer.Option(3, "--keep", help="Solutions kept per training task."),
         train_limit: int | None = typer.Option(None, "--train-limit", help="Only the first N."),
         test_limit: int | None = typer.Option(None, "--test-limit", help="Only the first N."),
+        guide: str = typer.Option(
+            "auto", "--guide",
+            help="Recognition model trained each iteration to guide search: unigram, none, or "
+            "auto (unigram where the domain has a task encoder and torch is installed)."),
+        guide_share: float = typer.Option(
+            0.25, "--guide-share",
+            help="The dream/recognition phase's time, as a share of the previous iteration's "
+            "(at least 5 s, at most 180 s)."),
     ) -> None:
         _learn(domain_name, suite, library, dict(
             iterations=iterations, workers=workers, executor=executor, address=address,
@@ -72,6 +80,7 @@ def make_learn_command(domain_name: str) -> Callable[..., None]:
             probe_timeout=probe_timeout, train_timeouts=_timeouts(train_timeouts),
             resolve_timeout=resolve_timeout, keep=keep, search_keep=keep,
             train_limit=train_limit, test_limit=test_limit,
+            guide=_guide_spec(domain_name, guide, guide_share),
         ))
 
     learn_domain.__doc__ = (
@@ -79,6 +88,33 @@ def make_learn_command(domain_name: str) -> Callable[..., None]:
         "run)."
     )
     return learn_domain
+
+
+def _guide_spec(domain_name: str, mode: str, share: float) -> dict | None:
+    """The learn config's `guide` (a `GuideConfig` as JSON) for `--guide`, None for none."""
+    if mode not in ("auto", "none", "unigram"):
+        _fail(f"--guide must be auto, none or unigram, got {mode!r}")
+    if not 0 < share <= 1:
+        _fail(f"--guide-share must be in (0, 1], got {share}")
+    if mode == "none":
+        return None
+    from importlib.util import find_spec
+
+    from hylo.domains import DomainError, get_domain
+
+    try:
+        encoder = get_domain(domain_name).task_encoder
+    except DomainError as e:
+        _fail(e)
+    usable = encoder is not None and find_spec("torch") is not None
+    if not usable:
+        if mode == "auto":
+            return None
+        _fail(f"domain {domain_name} has no task encoder (or torch is not installed): "
+              "no recognition model")
+    from hylo.learn.guide import GuideConfig
+
+    return GuideConfig(mode="unigram", share=share).to_json()
 
 
 def _searcher_spec(text: str | None) -> dict | None:

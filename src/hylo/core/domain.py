@@ -69,6 +69,10 @@ class Domain:
     - `task_weights(task)`: log-weight offsets per primitive name for this task's grammar
       (grids: the colours its pairs show are likelier), added by `Searcher.grammar_for`.
       None: the grammar's weights as they are.
+    - `task_encoder(spec)`: the recognition model's encoder of this domain's tasks
+      (`hylo.neural.encoders.TaskEncoder`, a torch module) built from its stored `spec`, or the
+      domain's default encoder for None. Torch is imported only when it is called. None: the
+      domain's tasks cannot be read by a recognition model (search is then unguided).
     - `plausible(task, predictions)`: whether a fit's outputs on the task's queries are
       believable (grids: of the size the train pairs predict). Bottom-up search with several
       `attempts` ranks an implausible fit after the others. None: all are.
@@ -94,6 +98,7 @@ class Domain:
     combine: Combiner | None = None
     plausible: Callable[[Task, Sequence[Any]], bool] | None = None
     task_weights: Callable[[Task], Mapping[str, float]] | None = None
+    task_encoder: Callable[[dict[str, Any] | None], Any] | None = None
 
     def prior(self) -> Grammar:
         """The grammar search starts from without a library: uniform weights, or the domain's

@@ -5,16 +5,21 @@ One iteration `i`:
 1. **sleep** (skipped at the very first iteration, whose frontiers are empty): compress the
    frontiers into new abstractions (`hylo.learn.compress`), rewrite them, and refit the grammar's
    weights (`hylo.learn.refit`). This gives the library `G_i` of iteration `i`.
-2. **wake**: search the training tasks under `G_i` (an executor, `hylo.search.executor`);
+2. **dream** (with `LearnConfig.guide`, once there are frontiers): train a recognition model on
+   the frontiers (replays) and on dreams sampled from `G_i` (`hylo.learn.guide`), within a
+   stated share of the previous iteration's time. Wake and test then send each task the
+   weights the model predicts for it (`SearchJob.weights`).
+3. **wake**: search the training tasks under `G_i` (an executor, `hylo.search.executor`);
    tasks not solved yet get `train_timeout(i)`, tasks already solved are searched again with the
    short `resolve_timeout` (their new, library-using solutions are what the next sleep builds
    on; if the search misses, the old solutions stay). The best `keep` solutions per task make
    its frontier.
-3. **test**: search the held-out test split under `G_i` at `test_timeout` (the benchmark's
+4. **test**: search the held-out test split under `G_i` at `test_timeout` (the benchmark's
    per-task timeout). A cheaper schedule may set `probe_timeout` for the iterations between the
    first and the last (0 skips the test there). Test tasks never feed the frontiers.
-4. **checkpoint**: one store transaction writes the iteration's attempts and solutions, the new
-   abstractions (with provenance), the grammar `G_i`, the frontiers, and the iteration's metrics.
+5. **checkpoint**: one store transaction writes the iteration's attempts and solutions, the new
+   abstractions (with provenance), the grammar `G_i`, the recognition model of the iteration
+   (a library module, `recognition:<domain>`), the frontiers, and the iteration's metrics.
 
 A killed process loses at most the iteration in progress: nothing of it is written before step 4,
 and the next `learn` on the same library resumes after the last finished iteration, from exactly
@@ -78,6 +83,7 @@ class LearnConfig:
     compress: CompressConfig = field(default_factory=CompressConfig)
     refit: RefitConfig = field(default_factory=RefitConfig)
     params: dict[str, Any] = field(default_factory=dict)  # a domain learner's own settings
+    guide: dict | None = None  # a `GuideConfig` as JSON: train and use a recognition model
 
     def train_timeout(self, i: int) -> float:
         ts = self.train_timeouts
@@ -125,6 +131,7 @@ class _State:
     next: int  # next iteration to do
     grammar: Grammar
     frontiers: Frontiers
+    last_seconds: float | None = None  # the previous iteration's wall time (the dream budget)
 
 
 def learn(
@@ -222,7 +229,9 @@ def _open_run(store: Store, config: LearnConfig, dsl: Any, reporter: Reporter) -
     grammar = load_grammar(store, dsl, config.domain, None if nxt == start else nxt - 1,
                            default=get_domain(config.domain).prior())
     frontiers = Frontiers.from_json(store.get_meta(frontier_key(config.domain)), config.keep)
-    return _State(run_id, start, nxt, grammar, frontiers), config
+    done = store.iterations(run_id)
+    last_seconds = done[-1].metrics.get("seconds", {}).get("total") if done else None
+    return _State(run_id, start, nxt, grammar, frontiers, last_seconds), config
 
 
 def _learn(store: Store, config: LearnConfig, reporter: Reporter,
@@ -290,6 +299,15 @@ def _iteration(store: Store, config: LearnConfig, state: _State, train: list[Tas
         reporter.advance()
     t_sleep = time.perf_counter() - t0
 
+    # dream: the recognition model of this iteration, and its per-task weights
+    guide_model, guide_info, weights = None, None, None
+    t_dream0 = time.perf_counter()
+    if config.guide is not None and frontiers.solved():
+        guide_model, guide_info = _dream(config, grammar, frontiers, by_name, i, state,
+                                         reporter)
+        weights = _guide_weights(guide_model, grammar, [*train, *test])
+    t_dream = time.perf_counter() - t_dream0
+
     # wake: training tasks
     solved_before = frontiers.solved()
     unsolved = [t for t in train if t.name not in solved_before]
@@ -299,7 +317,8 @@ def _iteration(store: Store, config: LearnConfig, state: _State, train: list[Tas
     reporter.phase(f"iteration {i}: wake ({len(train)} train tasks)", len(train))
     for tasks, timeout in ((unsolved, config.train_timeout(i)), (resolved, config.resolve_timeout)):
         if tasks and timeout > 0:
-            for r in _search(tasks, grammar, config, config.search_keep, timeout, reporter):
+            for r in _search(tasks, grammar, config, config.search_keep, timeout, reporter,
+                             weights):
                 train_results[r.task] = r
     for r in train_results.values():
         if r.solved and r.program is not None:
@@ -316,9 +335,12 @@ def _iteration(store: Store, config: LearnConfig, state: _State, train: list[Tas
     test_results: dict[str, SearchResult] = {}
     if test and test_timeout > 0:
         reporter.phase(f"iteration {i}: test ({len(test)} tasks, {test_timeout:g}s)", len(test))
-        for r in _search(test, grammar, config, 1, test_timeout, reporter):
+        for r in _search(test, grammar, config, 1, test_timeout, reporter, weights):
             test_results[r.task] = r
     t_test = time.perf_counter() - t2
+    if guide_info is not None:
+        guide_info["test_log_likelihood"] = _held_out_likelihood(guide_model, grammar, test,
+                                                                 test_results)
 
     metrics = {
         "iteration": i,
@@ -327,9 +349,12 @@ def _iteration(store: Store, config: LearnConfig, state: _State, train: list[Tas
         "train": _split_metrics(train, train_results, frontiers, config.train_timeout(i)),
         "test": _split_metrics(test, test_results, None, test_timeout),
         "sleep": sleep_info,
-        "seconds": {"sleep": round(t_sleep, 2), "wake": round(t_wake, 2),
-                    "test": round(t_test, 2)},
+        "seconds": {"sleep": round(t_sleep, 2), "dream": round(t_dream, 2),
+                    "wake": round(t_wake, 2), "test": round(t_test, 2)},
+        "guided": guide_model is not None,
     }
+    if guide_info is not None:
+        metrics["guide"] = guide_info
     metrics["test"]["timeout"] = test_timeout
     metrics["train"]["resolve_timeout"] = config.resolve_timeout
     reporter.phase(f"iteration {i}: checkpoint", 1)
@@ -337,6 +362,11 @@ def _iteration(store: Store, config: LearnConfig, state: _State, train: list[Tas
         for new in new_abstractions:
             save_invention(store, new.invention, i, config.domain, new.provenance(i))
         save_grammar(store, grammar, i, config.domain)
+        if guide_model is not None:
+            from hylo.learn.guide import save_guide
+
+            guide_info["version"] = save_guide(store, guide_model, guide_info, i,  # type: ignore[index]
+                                               config.domain)
         by_task = {t.name: t for t in [*train, *test]}
         for r in [*train_results.values(), *test_results.values()]:
             record_result(store, state.run_id, config.domain, by_task[r.task], r, i)
@@ -352,6 +382,7 @@ def _iteration(store: Store, config: LearnConfig, state: _State, train: list[Tas
     )
     state.grammar = grammar
     state.frontiers = frontiers
+    state.last_seconds = metrics["seconds"]["total"]
     return {k: metrics[k] for k in ("iteration", "library_size", "new_abstractions", "seconds")} | {
         "train_solved": metrics["train"]["solved"], "test_solved": metrics["test"]["solved"]}
 
@@ -383,8 +414,52 @@ def _learner_iteration(learner: Any, store: Store, config: LearnConfig, state: _
             "tasks": metrics.get("tasks", [])}
 
 
+def _dream(config: LearnConfig, grammar: Grammar, frontiers: Frontiers,
+           by_name: dict[str, Task], i: int, state: _State, reporter: Reporter,
+           ) -> tuple[Any, dict]:
+    """The dream/recognition phase: a model trained within the guide's share of the previous
+    iteration's time (`hylo.learn.guide`)."""
+    from hylo.domains import get_domain
+    from hylo.learn.guide import GuideConfig, train_guide
+
+    gc = GuideConfig.from_json(config.guide)
+    seconds = gc.budget(state.last_seconds)
+    reporter.phase(f"iteration {i}: dream ({gc.mode} recognition, {seconds:.0f}s)", 1)
+    model, info = train_guide(get_domain(config.domain), grammar, frontiers, by_name, gc,
+                              seconds, seed=i)
+    info["budget_seconds"] = round(seconds, 2)
+    reporter.advance()
+    reporter.message(f"iteration {i}: recognition on {info['replays']} replays and "
+                     f"{info['dreams']} dreams, {info.get('epochs', 0)} epochs")
+    return model, info
+
+
+def _guide_weights(model: Any, grammar: Grammar,
+                   tasks: Sequence[Task]) -> dict[str, dict[str, float]]:
+    from hylo.learn.guide import guide_weights
+
+    return guide_weights(model, grammar, tasks)
+
+
+def _held_out_likelihood(model: Any, grammar: Grammar, tasks: Sequence[Task],
+                         results: dict[str, SearchResult]) -> dict:
+    """Mean log-likelihood of the test split's solutions under the model vs the grammar."""
+    from hylo.neural.recognition import mean_log_likelihood
+
+    programs = []
+    for t in tasks:
+        r = results.get(t.name)
+        if r is not None and r.solved and r.program is not None:
+            try:
+                programs.append((t, grammar.dsl.parse(r.program)))
+            except (ValueError, RecursionError):
+                continue
+    return mean_log_likelihood(model, grammar, programs)
+
+
 def _search(tasks: list[Task], grammar: Grammar, config: LearnConfig, keep: int,
-            timeout: float, reporter: Reporter) -> list[SearchResult]:
+            timeout: float, reporter: Reporter,
+            weights: dict[str, dict[str, float]] | None = None) -> list[SearchResult]:
     from hylo.domains import get_domain
     from hylo.search.executor import SearchConfig, shared_executor, solve_tasks
     from hylo.search.registry import parse_spec, searcher_class
@@ -403,7 +478,7 @@ def _search(tasks: list[Task], grammar: Grammar, config: LearnConfig, keep: int,
     # shared: a Ray session starts once per learning run, not once per search
     ex = shared_executor(name, max(1, config.workers), config.address)
     return solve_tasks(tasks, sc, Budget(seconds=timeout), on_result=reporter.advance,
-                       executor=ex)
+                       executor=ex, weights=weights)
 
 
 def _split_metrics(tasks: Sequence[Task], results: dict[str, SearchResult],

@@ -113,10 +113,13 @@ class Executor(ABC):
 
 
 def solve_all(
-    executor: Executor, config: SearchConfig, tasks: Sequence[Task], budget: Budget
+    executor: Executor, config: SearchConfig, tasks: Sequence[Task], budget: Budget,
+    weights: Mapping[str, Mapping[str, float]] | None = None,
 ) -> Iterator[SearchResult]:
-    """Convenience: every task under one budget."""
-    return executor.run(config, [SearchJob(t, budget) for t in tasks])
+    """Convenience: every task under one budget; `weights[task name]`, when given, are that
+    task's grammar weights (a recognition model's prediction)."""
+    weights = weights or {}
+    return executor.run(config, [SearchJob(t, budget, weights.get(t.name)) for t in tasks])
 
 
 #: seconds a job may run past twice its budget before an isolating executor kills its worker
@@ -225,12 +228,13 @@ def iter_solve(
     budget: Budget,
     workers: int = 1,
     executor: Executor | None = None,
+    weights: Mapping[str, Mapping[str, float]] | None = None,
 ) -> Iterator[SearchResult]:
     """Results as they finish: on `executor`, or on a pool of `workers` (0: in this process)."""
     own = executor is None
     ex = executor or get_executor("pool" if workers > 0 else "inline", workers=max(1, workers))
     try:
-        yield from solve_all(ex, config, tasks, budget)
+        yield from solve_all(ex, config, tasks, budget, weights)
     finally:
         if own:
             ex.close()
@@ -243,10 +247,11 @@ def solve_tasks(
     workers: int = 1,
     on_result: Callable[[SearchResult], None] | None = None,
     executor: Executor | None = None,
+    weights: Mapping[str, Mapping[str, float]] | None = None,
 ) -> list[SearchResult]:
     """Every task's result, in the order of `tasks`; `on_result` sees each as it finishes."""
     results: dict[str, SearchResult] = {}
-    for r in iter_solve(tasks, config, budget, workers, executor):
+    for r in iter_solve(tasks, config, budget, workers, executor, weights):
         results[r.task] = r
         if on_result is not None:
             on_result(r)

@@ -102,6 +102,8 @@ def bench_arc(
         None, "--limit", help="Only the first N tasks (in the set's order)."),
     task_names: list[str] = typer.Option(
         [], "--task", help="Only these tasks (by id; repeatable)."),
+    no_guide: bool = typer.Option(False, "--no-guide", help="Search without the library's "
+                                  "recognition model (to compare)."),
 ) -> None:
     """ARC-AGI tasks scored as ARC is: every test output right within two attempts."""
     from rich.table import Table
@@ -130,6 +132,8 @@ def bench_arc(
     grammar = cli._grammar(domain, library)
     spec = cli._searcher_spec(domain, searcher)
     cli._build_searcher(spec, grammar, domain)
+    guide = cli._guide(domain, library, no_guide)
+    weights = cli._guide_weights(guide, grammar, tasks) or {}
     ex = cli._executor(None, workers, None)
     config = SearchConfig.from_grammar(domain.name, grammar, spec)
     budget = Budget(seconds=seconds)
@@ -138,14 +142,15 @@ def bench_arc(
     run_config = {"suite": f"arc {version} {split}", "split": split, "timeout": seconds,
                   "workers": workers, "tasks": len(tasks),
                   "inventions": len(grammar.dsl.inventions), "domain": domain.name,
-                  "searcher": spec, "executor": ex.name}
+                  "searcher": spec, "executor": ex.name, **cli._guide_summary(guide)}
     t0 = time.perf_counter()
     try:
         with cli._recording(library, domain, run_config) as (record, scope), \
                 cli._progress() as p:
             bar = p.add_task(f"arc {version} {split}", total=len(tasks), solved=0)
             solved = 0
-            for r in ex.run(config, [SearchJob(t, budget) for t in tasks]):
+            jobs = [SearchJob(t, budget, weights.get(t.name)) for t in tasks]
+            for r in ex.run(config, jobs):
                 t = by_name[r.task]
                 rows[r.task] = score(grammar.dsl, domain.equal, t, r, budget.limits)
                 solved += rows[r.task]["solved"]
@@ -168,6 +173,7 @@ def bench_arc(
                 "library": str(library) if library else None,
                 "inventions": len(grammar.dsl.inventions),
                 "searcher": spec,
+                **cli._guide_summary(guide),
                 "machine": {"python": platform.python_version(),
                             "platform": platform.platform()},
             }

@@ -13,6 +13,7 @@ from hylo.core.domain import Domain
 from hylo.core.values import canonical_key, strict_equal
 from hylo.domains.lists.constants import MAX_CONSTANTS, task_constants
 from hylo.domains.lists.primitives import LISTS_DSL
+from hylo.domains.lists.recognition import task_encoder
 from hylo.domains.lists.sample import SYNTHETIC_REQUESTS, sample_inputs
 from hylo.domains.lists.tasks import (
     SPLIT_RULE,
@@ -99,4 +100,5 @@ def load_domain() -> Domain:
         dump_tasks=dump_tasks,
         task_constants=partial(task_constants, limit=int(SEARCH_DEFAULTS["constants"]["count"])),
         witnesses=WITNESSES,
+        task_encoder=task_encoder,
     )

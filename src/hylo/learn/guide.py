@@ -1,0 +1,166 @@
+"""Guidance: the recognition model trained in the loop, stored in the library, used by search.
+
+- `train_guide`: the dream/recognition phase of one learning iteration: replays (the best
+  frontier program of every solved training task) and dreams (`hylo.learn.dreams`) under the
+  iteration's library, a fresh model (`hylo.neural.recognition`) trained on them within a time
+  budget, returned with its metrics.
+- `save_guide` / `load_guide`: the model as the library module `recognition:<domain>` (one
+  version per iteration, provenance `{"domain", "iteration"}`); `load_guide` gives the latest
+  version, or the latest at or before an iteration, or None when the library has none (or torch
+  is not installed: search is then unguided, and says so).
+- `guide_weights(model, grammar, tasks)`: per task, the weights the model predicts, restricted
+  to the names `grammar` has: what each search job carries to its worker.
+
+Torch is imported only inside these functions.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from hylo.core.derivation import VARIABLE
+from hylo.core.grammar import Grammar
+from hylo.core.program import Program
+from hylo.core.task import Task
+from hylo.learn.frontier import Frontiers
+from hylo.library.store import Store
+
+
+@dataclass(frozen=True)
+class GuideConfig:
+    """The dream/recognition phase's settings (`LearnConfig.guide`).
+
+    Its time is `share` of the previous iteration's wall time, at least `min_seconds` and at
+    most `max_seconds`; dreams get `dream_share` of it, training the rest."""
+
+    mode: str = "unigram"
+    share: float = 0.25
+    min_seconds: float = 5.0
+    max_seconds: float = 180.0
+    dream_share: float = 0.3
+    dreams: int = 2000
+    dream_examples: int = 5
+    hidden: int = 64
+    threads: int = 1
+    seed: int = 0
+
+    def budget(self, previous_seconds: float | None) -> float:
+        if previous_seconds is None:
+            return self.min_seconds
+        return min(self.max_seconds, max(self.min_seconds, self.share * previous_seconds))
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> GuideConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in (data or {}).items() if k in known})
+
+
+def module_name(domain: str) -> str:
+    return f"recognition:{domain}"
+
+
+def replays(grammar: Grammar, frontiers: Frontiers,
+            tasks: Mapping[str, Task]) -> list[tuple[Task, Program]]:
+    """The cheapest frontier program of every solved training task."""
+    out = []
+    for name in sorted(frontiers.entries):
+        task, entries = tasks.get(name), frontiers.entries[name]
+        if task is None or not entries:
+            continue
+        try:
+            out.append((task, grammar.dsl.parse(entries[0][0])))
+        except (ValueError, RecursionError):
+            continue
+    return out
+
+
+def train_guide(domain: Any, grammar: Grammar, frontiers: Frontiers,
+                tasks: Mapping[str, Task], config: GuideConfig, seconds: float,
+                seed: int = 0, progress: Callable[[str], None] | None = None,
+                ) -> tuple[Any, dict]:
+    """(model, metrics) of one dream/recognition phase within about `seconds`."""
+    from hylo.learn.dreams import dream
+    from hylo.neural.recognition import (
+        Dataset,
+        TrainConfig,
+        build_model,
+        make_items,
+        train_model,
+    )
+
+    if domain.task_encoder is None:
+        raise ValueError(f"domain {domain.name} has no task encoder for a recognition model")
+    t0 = time.perf_counter()
+    model = build_model(grammar, domain.task_encoder, domain.name, mode=config.mode,
+                        hidden=config.hidden, seed=config.seed + seed)
+    features: dict[str, Any] = {}
+    rep = make_items(model, grammar, replays(grammar, frontiers, tasks), "replay", features)
+    dream_stats: dict[str, int] = {}
+    dreams = Dataset()
+    if domain.sample_inputs is not None and config.dreams > 0:
+        requests = [t.request for t in tasks.values()]
+        found, dream_stats = dream(grammar, domain, requests, config.dreams,
+                                   random.Random(config.seed * 7919 + seed),
+                                   examples=config.dream_examples,
+                                   seconds=config.dream_share * seconds)
+        dreams = make_items(model, grammar, [(d.task, d.program) for d in found], "dream",
+                            features)
+    t_dream = time.perf_counter() - t0
+    metrics = train_model(model, rep, dreams,
+                          TrainConfig(seconds=max(1.0, seconds - t_dream),
+                                      threads=config.threads, seed=config.seed + seed),
+                          progress)
+    metrics["dream_stats"] = dream_stats
+    metrics["seconds_dreams"] = round(t_dream, 2)
+    metrics["seconds_total"] = round(time.perf_counter() - t0, 2)
+    metrics["mode"] = config.mode
+    return model, metrics
+
+
+def save_guide(store: Store, model: Any, metrics: Mapping[str, Any], iteration: int,
+               domain: str) -> int:
+    """Store the model as a new version of `recognition:<domain>`; its version."""
+    from hylo.neural.recognition import KIND, to_bytes
+
+    return store.put_module(module_name(domain), KIND, model.spec, to_bytes(model),
+                            dict(metrics), {"domain": domain, "iteration": iteration})
+
+
+def load_guide(store: Store, domain: Any, iteration: int | None = None) -> Any:
+    """The latest stored model of `domain` (at or before `iteration` when given), or None."""
+    name = module_name(domain.name)
+    records = [r for r in store.modules() if r.name == name
+               and (iteration is None or (r.provenance or {}).get("iteration", -1) <= iteration)]
+    if not records or domain.task_encoder is None:
+        return None
+    try:
+        from hylo.neural.recognition import from_record
+    except ImportError:  # torch is an extra: without it, search is unguided
+        return None
+    rec = max(records, key=lambda r: r.version)
+    try:
+        model = from_record(rec.spec, rec.weights, domain.task_encoder)
+    except Exception as e:  # a damaged or foreign record: one clear error, never a traceback
+        raise ValueError(f"the library's {name} v{rec.version} cannot be rebuilt: "
+                         f"{type(e).__name__}: {e}") from e
+    model.record = {"name": rec.name, "version": rec.version,
+                    "iteration": (rec.provenance or {}).get("iteration"), "mode": model.mode}
+    return model
+
+
+def guide_weights(model: Any, grammar: Grammar,
+                  tasks: Sequence[Task]) -> dict[str, dict[str, float]]:
+    """Task name -> predicted weights over the names `grammar` has (others are dropped: a model
+    of an older library leaves the newer names their library weights)."""
+    known = set(grammar.log_weights) | {VARIABLE}
+    out = {}
+    for task, weights in zip(tasks, model.predict(tasks), strict=True):
+        out[task.name] = {n: w for n, w in weights.items() if n in known}
+    return out

@@ -1,0 +1,323 @@
+"""The recognition model: a task's examples in, the grammar's weights for that task out.
+
+DreamCoder's recognition model, on hylo's grammar. A domain's task encoder
+(`hylo.neural.encoders`) reads the examples; a head turns the encoding into log-weights over
+the library's names (and `$variable`), as offsets from the library grammar's own weights: the
+last layer starts at zero, so an untrained model is the library grammar exactly.
+
+- **unigram**: one weight per name for the whole program (`Grammar.with_weights`).
+
+Training maximises the likelihood of programs under the predicted grammar: replays (the
+solutions of training tasks) and dreams (programs sampled from the library, run on sampled
+inputs: `hylo.learn.dreams`). A program's likelihood is a sum over the choices of its
+derivation (`hylo.core.derivation`): the chosen name's weight minus the log-sum of the weights
+the hole could choose from. Names the model does not predict (a task's constants) keep their
+fixed weight in both terms.
+
+The model is stored in the library as a module (`kind="recognition"`, name
+`recognition:<domain>`) with its spec (vocabulary, base weights, encoder spec) as JSON and its
+weights as safetensors, one version per learning iteration (`save_model`, `load_model`).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from safetensors.torch import load as st_load
+from safetensors.torch import save as st_save
+from torch import nn
+
+from hylo.core.derivation import VARIABLE, Choice, choices
+from hylo.core.grammar import Grammar, NotDerivable
+from hylo.core.program import Program
+from hylo.core.task import Task
+
+KIND = "recognition"
+MODES = ("unigram",)
+
+
+def vocabulary(grammar: Grammar) -> list[str]:
+    """The names a model predicts weights for: `$variable`, then the DSL's names in order."""
+    return [VARIABLE, *grammar.dsl.names()]
+
+
+def base_weights(grammar: Grammar, vocab: Sequence[str]) -> list[float]:
+    return [grammar.log_variable if n == VARIABLE else grammar.log_weights[n] for n in vocab]
+
+
+class RecognitionModel(nn.Module):
+    """Encoder + head; `forward(batch)` gives (tasks, vocabulary) log-weights."""
+
+    def __init__(self, spec: dict[str, Any], encoder: nn.Module) -> None:
+        super().__init__()
+        if spec.get("mode", "unigram") not in MODES:
+            raise ValueError(f"unknown recognition mode {spec.get('mode')!r}; modes: {MODES}")
+        self.spec = dict(spec)
+        self.vocab: list[str] = list(spec["vocab"])
+        self.index = {n: i for i, n in enumerate(self.vocab)}
+        self.encoder = encoder
+        hidden = int(spec.get("hidden", 64))
+        self.head = nn.Sequential(nn.Linear(encoder.dim, hidden), nn.ReLU(),  # type: ignore[arg-type]
+                                  nn.Linear(hidden, len(self.vocab)))
+        last = self.head[-1]
+        nn.init.zeros_(last.weight)  # type: ignore[arg-type]
+        nn.init.zeros_(last.bias)  # type: ignore[arg-type]
+        self.register_buffer("base", torch.tensor(spec["base"], dtype=torch.float32))
+
+    @property
+    def mode(self) -> str:
+        return str(self.spec.get("mode", "unigram"))
+
+    def forward(self, batch: Any) -> torch.Tensor:
+        return self.base + self.head(self.encoder(batch))
+
+    def device(self) -> torch.device:
+        return self.base.device  # type: ignore[no-any-return]
+
+    @torch.no_grad()
+    def predict(self, tasks: Sequence[Task], batch_size: int = 64) -> list[dict[str, float]]:
+        """Per task: name -> log-weight (`$variable` included), for `Grammar.with_weights`."""
+        self.eval()
+        out: list[dict[str, float]] = []
+        for k in range(0, len(tasks), batch_size):
+            part = tasks[k : k + batch_size]
+            batch = _to(self.encoder.collate([self.encoder.features(t) for t in part]),
+                        self.device())
+            for row in self(batch).cpu().tolist():
+                out.append({n: float(w) for n, w in zip(self.vocab, row, strict=True)})
+        return out
+
+
+def build_model(grammar: Grammar, encoder_factory: Callable[[dict | None], nn.Module],
+                domain: str, mode: str = "unigram", hidden: int = 64,
+                encoder_spec: dict | None = None, seed: int = 0) -> RecognitionModel:
+    """A fresh model for `grammar`'s names; it predicts the grammar itself until trained."""
+    vocab = vocabulary(grammar)
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        encoder = encoder_factory(encoder_spec)
+        spec = {"mode": mode, "vocab": vocab, "base": base_weights(grammar, vocab),
+                "hidden": hidden, "encoder": encoder.spec, "domain": domain}
+        return RecognitionModel(spec, encoder)
+
+
+# ------------------------------------------------------------------------------ data
+@dataclass
+class Item:
+    """One training program: its task's features and its derivation's choices as indices."""
+
+    task: str
+    features: Any
+    chosen: torch.Tensor  # (k,) vocabulary index, -1 for a fixed-weight name
+    chosen_fixed: torch.Tensor  # (k,) the fixed weight where chosen is -1
+    cand: torch.Tensor  # (k, V) log-counts of learned candidates (-inf: not a candidate)
+    fixed: torch.Tensor  # (k,) log-mass of fixed-weight candidates (-inf: none)
+    weight: float = 1.0
+    source: str = "replay"
+
+
+@dataclass
+class Dataset:
+    items: list[Item] = field(default_factory=list)
+    skipped: int = 0  # programs the grammar could not derive
+
+
+def make_items(model: RecognitionModel, grammar: Grammar,
+               programs: Sequence[tuple[Task, Program]], source: str = "replay",
+               features: dict[str, Any] | None = None) -> Dataset:
+    """Items for `programs` (task, program) under `grammar` (a task's constants join it at
+    their fixed weight, as `Grammar.with_literals` scores them)."""
+    cache = features if features is not None else {}
+    data = Dataset()
+    v = len(model.vocab)
+    for task, program in programs:
+        g = grammar.with_literals(program)
+        try:
+            cs = choices(g, program, task.request)
+        except (NotDerivable, RecursionError):
+            data.skipped += 1
+            continue
+        if task.name not in cache:
+            cache[task.name] = model.encoder.features(task)
+        data.items.append(_item(model, g, task.name, cache[task.name], cs, v, source))
+    return data
+
+
+def _item(model: RecognitionModel, g: Grammar, name: str, feats: Any, cs: list[Choice],
+          v: int, source: str) -> Item:
+    k = len(cs)
+    chosen = torch.full((k,), -1, dtype=torch.long)
+    chosen_fixed = torch.zeros(k)
+    cand = torch.full((k, v), -math.inf)
+    fixed = torch.full((k,), -math.inf)
+
+    def fixed_weight(n: str) -> float:
+        return g.log_variable if n == VARIABLE else g.log_weights[n]
+
+    for r, c in enumerate(cs):
+        if c.chosen in model.index:
+            chosen[r] = model.index[c.chosen]
+        else:
+            chosen_fixed[r] = fixed_weight(c.chosen)
+        extra = []
+        for n, count in c.candidates:
+            if n in model.index:
+                cand[r, model.index[n]] = math.log(count)
+            else:
+                extra.append(fixed_weight(n) + math.log(count))
+        if extra:
+            fixed[r] = torch.logsumexp(torch.tensor(extra), 0)
+    return Item(name, feats, chosen, chosen_fixed, cand, fixed, source=source)
+
+
+def log_likelihoods(logits: torch.Tensor, items: Sequence[Item]) -> torch.Tensor:
+    """(items,) log-likelihood of each item's program under its row of `logits`."""
+    owner = torch.cat([torch.full((len(it.chosen),), i, dtype=torch.long)
+                       for i, it in enumerate(items)]).to(logits.device)
+    chosen = torch.cat([it.chosen for it in items]).to(logits.device)
+    chosen_fixed = torch.cat([it.chosen_fixed for it in items]).to(logits.device)
+    cand = torch.cat([it.cand for it in items]).to(logits.device)
+    fixed = torch.cat([it.fixed for it in items]).to(logits.device)
+    rows = logits[owner]
+    norm = torch.logaddexp(torch.logsumexp(rows + cand, dim=1), fixed)
+    picked = torch.where(chosen >= 0, rows.gather(1, chosen.clamp(min=0)[:, None])[:, 0],
+                         chosen_fixed)
+    per_choice = picked - norm
+    return torch.zeros(len(items), device=logits.device).index_add_(0, owner, per_choice)
+
+
+# ------------------------------------------------------------------------------ training
+@dataclass
+class TrainConfig:
+    seconds: float = 60.0  # wall-clock budget of the training loop
+    max_epochs: int = 200
+    batch_size: int = 16
+    lr: float = 5e-3
+    weight_decay: float = 1e-4
+    valid_share: float = 0.1  # of the replays, held out for early stopping and the report
+    threads: int = 1  # torch threads on CPU (small models: one is fastest)
+    seed: int = 0
+
+
+def train_model(model: RecognitionModel, replays: Dataset, dreams: Dataset,
+                config: TrainConfig, progress: Callable[[str], None] | None = None) -> dict:
+    """Fit the model to replays and dreams; keeps the epoch with the best held-out replay
+    likelihood (all of them when too few replays to hold some out). Returns metrics."""
+    rng = random.Random(config.seed)
+    reps = list(replays.items)
+    rng.shuffle(reps)
+    n_valid = int(len(reps) * config.valid_share) if len(reps) >= 10 else 0
+    valid, train = reps[:n_valid], reps[n_valid:] + list(dreams.items)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    threads = torch.get_num_threads()
+    if device.type == "cpu":
+        torch.set_num_threads(max(1, config.threads))
+    model.to(device)
+    metrics: dict[str, Any] = {"replays": len(replays.items), "dreams": len(dreams.items),
+                               "valid": len(valid), "skipped": replays.skipped + dreams.skipped,
+                               "device": device.type}
+    try:
+        if not train:
+            metrics.update(epochs=0, seconds=0.0)
+            return metrics
+        opt = torch.optim.Adam(model.parameters(), lr=config.lr,
+                               weight_decay=config.weight_decay)
+        t0 = time.perf_counter()
+        best = (_valid_loss(model, valid) if valid else math.inf, _state(model), 0)
+        epoch = 0
+        while epoch < config.max_epochs and time.perf_counter() - t0 < config.seconds:
+            model.train()
+            rng.shuffle(train)
+            total = 0.0
+            for k in range(0, len(train), config.batch_size):
+                part = train[k : k + config.batch_size]
+                batch = _to(model.encoder.collate([it.features for it in part]), device)
+                ll = log_likelihoods(model(batch), part)
+                loss = -ll.mean()
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                total += float(loss.detach()) * len(part)
+                if time.perf_counter() - t0 > config.seconds:
+                    break
+            epoch += 1
+            if valid:
+                v = _valid_loss(model, valid)
+                if v < best[0]:
+                    best = (v, _state(model), epoch)
+            else:
+                best = (math.inf, _state(model), epoch)
+            if progress is not None:
+                progress(f"recognition epoch {epoch}: train loss {total / len(train):.3f}"
+                         + (f", held-out {v:.3f}" if valid else ""))
+        model.load_state_dict(best[1])
+        metrics.update(epochs=epoch, best_epoch=best[2],
+                       seconds=round(time.perf_counter() - t0, 2))
+        if valid:
+            metrics["valid_log_likelihood"] = round(-_valid_loss(model, valid), 4)
+            metrics["valid_log_likelihood_grammar"] = round(-_valid_loss(model, valid,
+                                                                         base=True), 4)
+        return metrics
+    finally:
+        model.to("cpu")
+        model.eval()
+        torch.set_num_threads(threads)
+
+
+@torch.no_grad()
+def _valid_loss(model: RecognitionModel, items: Sequence[Item], base: bool = False) -> float:
+    """Mean negative log-likelihood per program of `items` (under the base grammar: `base`)."""
+    model.eval()
+    total = 0.0
+    for k in range(0, len(items), 64):
+        part = items[k : k + 64]
+        if base:
+            logits = model.base.expand(len(part), -1)  # type: ignore[operator]
+        else:
+            logits = model(_to(model.encoder.collate([it.features for it in part]),
+                               model.device()))
+        total += float(log_likelihoods(logits, part).sum())
+    return -total / max(1, len(items))
+
+
+def mean_log_likelihood(model: RecognitionModel, grammar: Grammar,
+                        programs: Sequence[tuple[Task, Program]]) -> dict:
+    """Mean log-likelihood per program under the model's predictions and under the grammar
+    the model was built on (the unguided library), over the derivable `programs`."""
+    data = make_items(model, grammar, programs, source="held-out")
+    if not data.items:
+        return {"programs": 0}
+    return {"programs": len(data.items),
+            "model": round(-_valid_loss(model, data.items), 4),
+            "grammar": round(-_valid_loss(model, data.items, base=True), 4)}
+
+
+def _state(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def _to(batch: Any, device: torch.device) -> Any:
+    if isinstance(batch, dict):
+        return {k: v.to(device) for k, v in batch.items()}
+    return batch.to(device)
+
+
+# ------------------------------------------------------------------------------ storage
+def to_bytes(model: RecognitionModel) -> bytes:
+    return st_save({k: v.detach().contiguous().cpu().clone()
+                    for k, v in model.state_dict().items()})
+
+
+def from_record(spec: Mapping[str, Any], weights: bytes,
+                encoder_factory: Callable[[dict | None], nn.Module]) -> RecognitionModel:
+    """Rebuild a stored model (strict: every weight must fit the spec)."""
+    model = RecognitionModel(dict(spec), encoder_factory(dict(spec["encoder"])))
+    model.load_state_dict(st_load(weights), strict=True)
+    model.eval()
+    return model

@@ -1,0 +1,99 @@
+"""Dreams, and the recognition model in the learning loop and in the benchmark commands."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from hylo.core.evaluate import run_program
+from hylo.core.types import parse_type
+from hylo.domains import get_domain
+from hylo.learn.dreams import dream
+from hylo.learn.guide import GuideConfig, load_guide
+from hylo.learn.loop import LearnConfig, learn
+from hylo.library import open_store
+
+DOMAIN = get_domain("lists")
+REQUESTS = [parse_type("list(int) -> list(int)"), parse_type("list(int) -> int")]
+
+
+def test_dreams_are_seeded_non_degenerate_and_what_their_programs_compute():
+    g = DOMAIN.prior()
+    a, stats = dream(g, DOMAIN, REQUESTS, 15, random.Random(4), seconds=60)
+    b, _ = dream(g, DOMAIN, REQUESTS, 15, random.Random(4), seconds=60)
+    assert [str(d.program) for d in a] == [str(d.program) for d in b]
+    assert len(a) == 15 and stats["drawn"] >= 15
+    assert len({str(d.program) for d in a}) == len(a)
+    for d in a:
+        outs = [DOMAIN.value_key(ex.output) for ex in d.task.examples]
+        assert len(set(outs)) > 1  # not a constant program
+        for ex in d.task.examples:
+            assert run_program(d.program, g.dsl, ex.inputs) == ex.output
+        assert d.description_length == pytest.approx(
+            g.description_length(d.program, d.task.request))
+
+
+def test_a_domain_that_cannot_sample_inputs_cannot_dream():
+    from dataclasses import replace
+
+    with pytest.raises(ValueError, match="cannot sample"):
+        dream(DOMAIN.prior(), replace(DOMAIN, sample_inputs=None), REQUESTS, 3,
+              random.Random(0))
+
+
+GUIDE = GuideConfig(min_seconds=2.0, max_seconds=3.0, dreams=30).to_json()
+TRAIN = ("kth-smallest with k=1", "kth-smallest with k=2", "slice-k-n with k=1 and n=2",
+         "slice-k-n with k=3 and n=2")
+TEST = ("kth-smallest with k=4", "slice-k-n with k=2 and n=2")
+
+
+def test_the_loop_trains_stores_and_uses_a_model_each_iteration(tmp_path):
+    db = tmp_path / "lib.db"
+    config = LearnConfig(domain="lists", suite="lists", iterations=2, workers=0,
+                         train_names=TRAIN, test_names=TEST, keep=2, search_keep=2,
+                         train_timeouts=(2.0,), resolve_timeout=0.5, test_timeout=1.0,
+                         guide=GUIDE)
+    out = learn(db, config)
+    assert out["finished"]
+    with open_store(db) as store:
+        its = store.iterations()
+        first, second = its[0].metrics, its[1].metrics
+        assert first["guided"] is False and "guide" not in first  # nothing solved before it
+        assert second["guided"] is True
+        g = second["guide"]
+        assert g["replays"] >= 1 and g["version"] == 1 and g["budget_seconds"] >= 2.0
+        assert "test_log_likelihood" in g and second["seconds"]["dream"] > 0
+        model = load_guide(store, DOMAIN)
+        assert model.record == {"name": "recognition:lists", "version": 1, "iteration": 1,
+                                "mode": "unigram"}
+
+
+def test_bench_is_guided_by_the_library_model_unless_told_not_to(tmp_path):
+    from hylo import cli
+
+    db = tmp_path / "lib.db"
+    learn(db, LearnConfig(domain="lists", suite="lists", iterations=2, workers=0,
+                          train_names=TRAIN, test_names=TEST, keep=2, search_keep=2,
+                          train_timeouts=(2.0,), resolve_timeout=0.5, test_timeout=0.0,
+                          guide=GUIDE))
+    app = typer.Typer()
+    app.command("bench")(cli.bench_suite)
+    app.command("solve")(cli.solve)
+    runner = CliRunner()
+    docs = {}
+    for flag in ([], ["--no-guide"]):
+        out = tmp_path / f"b{len(flag)}.json"
+        r = runner.invoke(app, ["bench", "lists", "--split", "test", "--timeout", "1",
+                                "--workers", "0", "--library", str(db), "--json", str(out),
+                                *flag])
+        assert r.exit_code == 0, r.output
+        docs[bool(flag)] = json.loads(out.read_text())
+    assert docs[False]["guided"] is True and docs[False]["guide"]["version"] == 1
+    assert docs[True]["guided"] is False and docs[True]["guide"] is None
+    r = runner.invoke(app, ["bench", "lists", "--split", "test", "--timeout", "0.2",
+                            "--workers", "0", "--json", str(tmp_path / "n.json")])
+    assert r.exit_code == 0 and json.loads((tmp_path / "n.json").read_text())["guided"] is False
