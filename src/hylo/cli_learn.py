@@ -67,8 +67,9 @@ def make_learn_command(domain_name: str) -> Callable[..., None]:
         test_limit: int | None = typer.Option(None, "--test-limit", help="Only the first N."),
         guide: str = typer.Option(
             "auto", "--guide",
-            help="Recognition model trained each iteration to guide search: unigram, none, or "
-            "auto (unigram where the domain has a task encoder and torch is installed)."),
+            help="Recognition model trained each iteration to guide search: unigram, "
+            "contextual (bigram), none, or auto (unigram where the domain has a task encoder "
+            "and torch is installed)."),
         guide_share: float = typer.Option(
             0.25, "--guide-share",
             help="The dream/recognition phase's time, as a share of the previous iteration's "
@@ -92,8 +93,8 @@ def make_learn_command(domain_name: str) -> Callable[..., None]:
 
 def _guide_spec(domain_name: str, mode: str, share: float) -> dict | None:
     """The learn config's `guide` (a `GuideConfig` as JSON) for `--guide`, None for none."""
-    if mode not in ("auto", "none", "unigram"):
-        _fail(f"--guide must be auto, none or unigram, got {mode!r}")
+    if mode not in ("auto", "none", "unigram", "contextual"):
+        _fail(f"--guide must be auto, none, unigram or contextual, got {mode!r}")
     if not 0 < share <= 1:
         _fail(f"--guide-share must be in (0, 1], got {share}")
     if mode == "none":
@@ -114,7 +115,7 @@ def _guide_spec(domain_name: str, mode: str, share: float) -> dict | None:
               "no recognition model")
     from hylo.learn.guide import GuideConfig
 
-    return GuideConfig(mode="unigram", share=share).to_json()
+    return GuideConfig(mode="unigram" if mode == "auto" else mode, share=share).to_json()
 
 
 def _searcher_spec(text: str | None) -> dict | None:

@@ -65,7 +65,7 @@ def test_likelihood_under_the_base_is_minus_the_description_length():
     g = Grammar.random(LISTS.dsl, seed=2)
     model = build_model(g, LISTS.task_encoder, "lists")
     data = _data(model, g, seed=0, n=1)
-    logits = model.base.expand(len(data.items), -1)
+    logits = model.base.expand(len(data.items), -1, -1)
     ll = log_likelihoods(logits, data.items)
     for it, value in zip(data.items, ll.tolist(), strict=True):
         kind = it.task.split("-")[0]
@@ -89,7 +89,7 @@ def test_training_learns_which_primitives_a_task_needs():
     with torch.no_grad():
         after = -log_likelihoods(model(model.encoder.collate(
             [it.features for it in data.items])), data.items).mean()
-        before = -log_likelihoods(model.base.expand(len(data.items), -1), data.items).mean()
+        before = -log_likelihoods(model.base.expand(len(data.items), -1, -1), data.items).mean()
     assert float(after) < float(before)
 
 

@@ -11,7 +11,8 @@ written down here once, in the grammar's own terms:
   library name once, `"$variable"` counted once per variable of the hole's type in scope;
 - `Choice.parent`, `Choice.position`: the entry whose argument the hole is, and which argument
   (lambdas are transparent: a `map`'s function body has `map` as parent); `None, -1` at the
-  root. A contextual (bigram) model conditions on them.
+  root. A contextual (bigram) model conditions on them: the hole's grammar context is
+  `(parent, position)`, `ROOT` at the root.
 
 A program with several derivations (open type variables) takes the cheapest, as its
 description length does. `choices` raises `NotDerivable` when the grammar cannot derive it.
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hylo.core.grammar import Grammar, NotDerivable, Production
+from hylo.core.grammar import Context, Grammar, NotDerivable, Production
 from hylo.core.program import Invented, Lam, Prim, Program, Var, spine
 from hylo.core.types import Type, is_arrow
 
@@ -53,12 +54,13 @@ def choices(grammar: Grammar, program: Program, request: Type,
             env: tuple[Type, ...] = ()) -> list[Choice]:
     """The choices of `program`'s cheapest derivation at `request`, in prefix order."""
     out: list[Choice] = []
-    cache: dict[tuple[Type, tuple[Type, ...]], tuple[tuple[str, int], ...]] = {}
+    cache: dict[tuple[Type, tuple[Type, ...], Context], tuple[tuple[str, int], ...]] = {}
 
-    def candidates(tau: Type, env: tuple[Type, ...]) -> tuple[tuple[str, int], ...]:
-        key = (tau, env)
+    def candidates(tau: Type, env: tuple[Type, ...],
+                   ctx: Context) -> tuple[tuple[str, int], ...]:
+        key = (tau, env, ctx)
         if key not in cache:
-            cache[key] = hole_candidates(grammar.productions(tau, env))
+            cache[key] = hole_candidates(grammar.productions(tau, env, ctx))
         return cache[key]
 
     def go(p: Program, tau: Type, env: tuple[Type, ...], parent: str | None, pos: int) -> None:
@@ -69,11 +71,12 @@ def choices(grammar: Grammar, program: Program, request: Type,
             tau = tau.args[1]  # type: ignore[union-attr]
             p = p.body
         head, args = spine(p)
-        prods = grammar.productions(tau, env)
+        ctx: Context = (parent or "", pos)  # ROOT for the program's own hole
+        prods = grammar.productions(tau, env, ctx)
         if isinstance(head, Var):
             if args or not any(q.var_index == head.index for q in prods):
                 raise NotDerivable(f"${head.index} cannot fill a hole of type {tau}")
-            out.append(Choice(parent, pos, VARIABLE, candidates(tau, env)))
+            out.append(Choice(parent, pos, VARIABLE, candidates(tau, env, ctx)))
             return
         if not isinstance(head, (Prim, Invented)):
             raise NotDerivable(f"{p} has no derivable head")
@@ -85,15 +88,15 @@ def choices(grammar: Grammar, program: Program, request: Type,
             best_cost = None
             for q in fits:
                 try:
-                    c = sum(grammar.cost(a, t, env) for a, t in zip(args, q.arg_types,
-                                                                    strict=True))
+                    c = sum(grammar.cost(a, t, env, (head.name, k))
+                            for k, (a, t) in enumerate(zip(args, q.arg_types, strict=True)))
                 except NotDerivable:
                     continue
                 if best_cost is None or c < best_cost:
                     best, best_cost = q, c
             if best_cost is None:
                 raise NotDerivable(f"no instance of {head.name} derives {p}")
-        out.append(Choice(parent, pos, head.name, candidates(tau, env)))
+        out.append(Choice(parent, pos, head.name, candidates(tau, env, ctx)))
         for k, (a, t) in enumerate(zip(args, best.arg_types, strict=True)):
             go(a, t, env, head.name, k)
 

@@ -27,6 +27,7 @@ import random
 import weakref
 from typing import TYPE_CHECKING
 
+from hylo.core.grammar import ROOT, Context
 from hylo.core.program import App, Lam, Prim, Program, Var, apply_args, spine
 from hylo.core.types import Type, is_arrow
 
@@ -51,16 +52,17 @@ def application_depth(p: Program) -> int:
     return 0
 
 
-def _choices(grammar: Grammar, tau: Type, env: tuple[Type, ...]) -> tuple:
+def _choices(grammar: Grammar, tau: Type, env: tuple[Type, ...],
+             context: Context | None = None) -> tuple:
     """(cumulative probabilities, choices): one choice `(name, variable index or -1, ground
     instances' argument types)` per variable and per name."""
     table = _TABLES.setdefault(grammar, {})
-    key = (tau, env)
+    key = (tau, env, context)
     found = table.get(key)
     if found is not None:
         return found
     groups: dict[tuple[str, int], tuple[float, list[tuple[Type, ...]]]] = {}
-    for prod in grammar.productions(tau, env):
+    for prod in grammar.productions(tau, env, context):
         key_ = (prod.name, prod.var_index)
         groups.setdefault(key_, (prod.log_prob, []))[1].append(prod.arg_types)
     cumulative: list[float] = []
@@ -90,14 +92,16 @@ def sample_program(
     def head(name: str) -> Program:
         return dsl.invented(name) if name in dsl.inventions else Prim(name)
 
-    def draw(tau: Type, env: tuple[Type, ...], level: int, size: list[int]) -> Program:
+    def draw(tau: Type, env: tuple[Type, ...], level: int, size: list[int],
+             context: Context | None) -> Program:
         if is_arrow(tau):
             size[0] += 1
             if size[0] > max_size:
                 raise _TooBig
             a, b = tau.args  # type: ignore[union-attr]
-            return Lam(draw(b, (a, *env), level, size))
-        cumulative, choices = _choices(grammar, tau, env)
+            return Lam(draw(b, (a, *env), level, size, context))
+        cumulative, choices = _choices(grammar, tau, env, grammar.context(*context)
+                                       if context is not None else None)
         if not choices:
             raise _TooBig  # nothing builds this type here: abandon the draw
         x = rng.random() * cumulative[-1]
@@ -115,11 +119,12 @@ def sample_program(
             raise _TooBig
         if var_index >= 0:
             return Var(var_index)
-        return apply_args(head(name), [draw(t, env, level + 1, size) for t in args])
+        return apply_args(head(name), [draw(t, env, level + 1, size, (name, k))
+                                       for k, t in enumerate(args)])
 
     for _ in range(max(1, tries)):
         try:
-            return draw(request, (), 0, [0])
+            return draw(request, (), 0, [0], ROOT)
         except _TooBig:
             continue
         except RecursionError:  # a bound far above what recursion allows: treat as too big

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from hylo.core.derivation import VARIABLE
-from hylo.core.grammar import Grammar
+from hylo.core.grammar import CONTEXTS_KEY, ROOT, Grammar
 from hylo.core.program import Program
 from hylo.core.task import Task
 from hylo.learn.frontier import Frontiers
@@ -156,11 +156,19 @@ def load_guide(store: Store, domain: Any, iteration: int | None = None) -> Any:
 
 
 def guide_weights(model: Any, grammar: Grammar,
-                  tasks: Sequence[Task]) -> dict[str, dict[str, float]]:
+                  tasks: Sequence[Task]) -> dict[str, dict[str, Any]]:
     """Task name -> predicted weights over the names `grammar` has (others are dropped: a model
     of an older library leaves the newer names their library weights)."""
     known = set(grammar.log_weights) | {VARIABLE}
-    out = {}
+    out: dict[str, dict[str, Any]] = {}
     for task, weights in zip(tasks, model.predict(tasks), strict=True):
-        out[task.name] = {n: w for n, w in weights.items() if n in known}
+        mine: dict[str, Any] = {n: w for n, w in weights.items() if n in known}
+        compact = weights.get(CONTEXTS_KEY)
+        if compact is not None:
+            keep = [i for i, n in enumerate(compact["names"]) if n in known]
+            mine[CONTEXTS_KEY] = {
+                "names": [compact["names"][i] for i in keep],
+                "rows": [[p, k, [ws[i] for i in keep]] for p, k, ws in compact["rows"]
+                         if p in known or (p, k) == ROOT]}
+        out[task.name] = mine
     return out

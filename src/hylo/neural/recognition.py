@@ -6,6 +6,10 @@ the library's names (and `$variable`), as offsets from the library grammar's own
 last layer starts at zero, so an untrained model is the library grammar exactly.
 
 - **unigram**: one weight per name for the whole program (`Grammar.with_weights`).
+- **contextual**: DreamCoder's bigram model: a weight per (parent, argument position, child),
+  one row of weights per context (`ROOT` for the program's own hole, each argument of each
+  name), plus a unigram row for holes outside them (sent as the grammar's own weights). The
+  rows travel to workers in the grammar's compact `$contexts` form.
 
 Training maximises the likelihood of programs under the predicted grammar: replays (the
 solutions of training tasks) and dreams (programs sampled from the library, run on sampled
@@ -34,12 +38,13 @@ from safetensors.torch import save as st_save
 from torch import nn
 
 from hylo.core.derivation import VARIABLE, Choice, choices
-from hylo.core.grammar import Grammar, NotDerivable
+from hylo.core.grammar import CONTEXTS_KEY, ROOT, Grammar, NotDerivable
 from hylo.core.program import Program
 from hylo.core.task import Task
+from hylo.core.types import arguments
 
 KIND = "recognition"
-MODES = ("unigram",)
+MODES = ("unigram", "contextual")
 
 
 def vocabulary(grammar: Grammar) -> list[str]:
@@ -47,12 +52,27 @@ def vocabulary(grammar: Grammar) -> list[str]:
     return [VARIABLE, *grammar.dsl.names()]
 
 
-def base_weights(grammar: Grammar, vocab: Sequence[str]) -> list[float]:
-    return [grammar.log_variable if n == VARIABLE else grammar.log_weights[n] for n in vocab]
+def base_weights(grammar: Grammar, vocab: Sequence[str],
+                 context: tuple[str, int] | None = None) -> list[float]:
+    """The grammar's weights of `vocab` (in `context`, where the grammar weighs it apart)."""
+    local = grammar.contexts.get(context, {}) if context is not None else {}
+    return [local.get(n, grammar.log_variable if n == VARIABLE else grammar.log_weights[n])
+            for n in vocab]
+
+
+def grammar_contexts(grammar: Grammar) -> list[tuple[str, int]]:
+    """Every context a contextual model predicts: the root, then each argument of each name
+    that takes arguments."""
+    out = [ROOT]
+    for name in grammar.dsl.names():
+        for k in range(len(arguments(grammar.dsl.type_of(name)))):
+            out.append((name, k))
+    return out
 
 
 class RecognitionModel(nn.Module):
-    """Encoder + head; `forward(batch)` gives (tasks, vocabulary) log-weights."""
+    """Encoder + head; `forward(batch)` gives (tasks, rows, vocabulary) log-weights: one row
+    (the unigram) or one per context and a last unigram row (contextual)."""
 
     def __init__(self, spec: dict[str, Any], encoder: nn.Module) -> None:
         super().__init__()
@@ -62,20 +82,35 @@ class RecognitionModel(nn.Module):
         self.vocab: list[str] = list(spec["vocab"])
         self.index = {n: i for i, n in enumerate(self.vocab)}
         self.encoder = encoder
+        self.contexts: list[tuple[str, int]] = [(str(p), int(k)) for p, k in
+                                                spec.get("contexts", [])]
+        self.row = {c: i for i, c in enumerate(self.contexts)}
+        self.unigram_row = len(self.contexts)  # holes outside the contexts (and the unigram)
+        self.rows = len(self.contexts) + 1
         hidden = int(spec.get("hidden", 64))
         self.head = nn.Sequential(nn.Linear(encoder.dim, hidden), nn.ReLU(),  # type: ignore[arg-type]
-                                  nn.Linear(hidden, len(self.vocab)))
+                                  nn.Linear(hidden, self.rows * len(self.vocab)))
         last = self.head[-1]
         nn.init.zeros_(last.weight)  # type: ignore[arg-type]
         nn.init.zeros_(last.bias)  # type: ignore[arg-type]
-        self.register_buffer("base", torch.tensor(spec["base"], dtype=torch.float32))
+        base = torch.tensor(spec["base"], dtype=torch.float32)
+        if base.dim() == 1:
+            base = base.expand(self.rows, -1).clone()
+        self.register_buffer("base", base)  # (rows, vocabulary)
 
     @property
     def mode(self) -> str:
         return str(self.spec.get("mode", "unigram"))
 
     def forward(self, batch: Any) -> torch.Tensor:
-        return self.base + self.head(self.encoder(batch))
+        delta = self.head(self.encoder(batch))
+        return self.base + delta.view(-1, self.rows, len(self.vocab))
+
+    def context_row(self, parent: str | None, position: int) -> int:
+        """The row of a choice's hole (the unigram row outside the model's contexts)."""
+        if not self.contexts:
+            return 0
+        return self.row.get((parent or "", position), self.unigram_row)
 
     def device(self) -> torch.device:
         return self.base.device  # type: ignore[no-any-return]
@@ -89,8 +124,15 @@ class RecognitionModel(nn.Module):
             part = tasks[k : k + batch_size]
             batch = _to(self.encoder.collate([self.encoder.features(t) for t in part]),
                         self.device())
-            for row in self(batch).cpu().tolist():
-                out.append({n: float(w) for n, w in zip(self.vocab, row, strict=True)})
+            for rows in self(batch).cpu().tolist():
+                weights: dict[str, Any] = {n: float(w) for n, w in
+                                           zip(self.vocab, rows[-1], strict=True)}
+                if self.contexts:
+                    weights[CONTEXTS_KEY] = {
+                        "names": list(self.vocab),
+                        "rows": [[p, k, [round(w, 4) for w in rows[i]]]
+                                 for i, (p, k) in enumerate(self.contexts)]}
+                out.append(weights)
         return out
 
 
@@ -99,11 +141,14 @@ def build_model(grammar: Grammar, encoder_factory: Callable[[dict | None], nn.Mo
                 encoder_spec: dict | None = None, seed: int = 0) -> RecognitionModel:
     """A fresh model for `grammar`'s names; it predicts the grammar itself until trained."""
     vocab = vocabulary(grammar)
+    contexts = grammar_contexts(grammar) if mode == "contextual" else []
+    base = [base_weights(grammar, vocab, c) for c in contexts] + [base_weights(grammar, vocab)]
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         encoder = encoder_factory(encoder_spec)
-        spec = {"mode": mode, "vocab": vocab, "base": base_weights(grammar, vocab),
-                "hidden": hidden, "encoder": encoder.spec, "domain": domain}
+        spec = {"mode": mode, "vocab": vocab, "base": base, "hidden": hidden,
+                "contexts": [list(c) for c in contexts], "encoder": encoder.spec,
+                "domain": domain}
         return RecognitionModel(spec, encoder)
 
 
@@ -114,6 +159,7 @@ class Item:
 
     task: str
     features: Any
+    row: torch.Tensor  # (k,) the model's row of each choice's context
     chosen: torch.Tensor  # (k,) vocabulary index, -1 for a fixed-weight name
     chosen_fixed: torch.Tensor  # (k,) the fixed weight where chosen is -1
     cand: torch.Tensor  # (k, V) log-counts of learned candidates (-inf: not a candidate)
@@ -152,6 +198,7 @@ def make_items(model: RecognitionModel, grammar: Grammar,
 def _item(model: RecognitionModel, g: Grammar, name: str, feats: Any, cs: list[Choice],
           v: int, source: str) -> Item:
     k = len(cs)
+    row = torch.tensor([model.context_row(c.parent, c.position) for c in cs], dtype=torch.long)
     chosen = torch.full((k,), -1, dtype=torch.long)
     chosen_fixed = torch.zeros(k)
     cand = torch.full((k, v), -math.inf)
@@ -173,18 +220,20 @@ def _item(model: RecognitionModel, g: Grammar, name: str, feats: Any, cs: list[C
                 extra.append(fixed_weight(n) + math.log(count))
         if extra:
             fixed[r] = torch.logsumexp(torch.tensor(extra), 0)
-    return Item(name, feats, chosen, chosen_fixed, cand, fixed, source=source)
+    return Item(name, feats, row, chosen, chosen_fixed, cand, fixed, source=source)
 
 
 def log_likelihoods(logits: torch.Tensor, items: Sequence[Item]) -> torch.Tensor:
-    """(items,) log-likelihood of each item's program under its row of `logits`."""
+    """(items,) log-likelihood of each item's program under its task's `logits` (items,
+    rows, vocabulary): each choice reads the row of its context."""
     owner = torch.cat([torch.full((len(it.chosen),), i, dtype=torch.long)
                        for i, it in enumerate(items)]).to(logits.device)
+    row = torch.cat([it.row for it in items]).to(logits.device)
     chosen = torch.cat([it.chosen for it in items]).to(logits.device)
     chosen_fixed = torch.cat([it.chosen_fixed for it in items]).to(logits.device)
     cand = torch.cat([it.cand for it in items]).to(logits.device)
     fixed = torch.cat([it.fixed for it in items]).to(logits.device)
-    rows = logits[owner]
+    rows = logits[owner, row]
     norm = torch.logaddexp(torch.logsumexp(rows + cand, dim=1), fixed)
     picked = torch.where(chosen >= 0, rows.gather(1, chosen.clamp(min=0)[:, None])[:, 0],
                          chosen_fixed)
@@ -278,7 +327,7 @@ def _valid_loss(model: RecognitionModel, items: Sequence[Item], base: bool = Fal
     for k in range(0, len(items), 64):
         part = items[k : k + 64]
         if base:
-            logits = model.base.expand(len(part), -1)  # type: ignore[operator]
+            logits = model.base.expand(len(part), -1, -1)  # type: ignore[operator]
         else:
             logits = model(_to(model.encoder.collate([it.features for it in part]),
                                model.device()))

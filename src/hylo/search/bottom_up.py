@@ -55,7 +55,7 @@ from typing import Any
 from hylo.core import evaluate
 from hylo.core.domain import Domain
 from hylo.core.evaluate import Closure, lam_node, prim_node, var_node
-from hylo.core.grammar import QUANTUM, Grammar
+from hylo.core.grammar import QUANTUM, ROOT, Grammar
 from hylo.core.limits import COUNTER, EPOCH, EXPIRED, EvalFailure, StepLimit, arm, disarm
 from hylo.core.program import App, Lam, Prim, Program, Var
 from hylo.core.task import Task
@@ -86,13 +86,17 @@ def _raise_failed() -> Any:
 class Bank:
     """The programs of one type in one context, by cost level."""
 
-    __slots__ = ("bid", "ctx", "tau", "prods", "levels", "nonempty", "seen", "upto",
+    __slots__ = ("bid", "ctx", "tau", "gctx", "prods", "levels", "nonempty", "seen", "upto",
                  "lam_levels", "lam_nonempty")
 
-    def __init__(self, bid: int, ctx: Context, tau: Type) -> None:
+    def __init__(self, bid: int, ctx: Context, tau: Type,
+                 gctx: tuple[str, int] | None = None) -> None:
         self.bid = bid
         self.ctx = ctx
         self.tau = tau
+        # the grammar context of the holes this bank fills (a contextual grammar weighs the
+        # argument holes of each parent apart; None: the unigram weights, shared)
+        self.gctx = gctx
         # (production cost, production id, ((argument bank, lambdas), ...)), by cost + arity;
         # None until the bank is first built (`BottomUpRun.expand`)
         self.prods: list[tuple[int, int, tuple[tuple[Bank, int], ...]]] | None = None
@@ -157,19 +161,20 @@ class BottomUpRun:
         self._evaluators: dict[int, Callable[[Context, tuple[int, ...]], tuple[Any, ...]]] = {}
         self._var_vals: dict[tuple[int, int], tuple[Any, ...]] = {}
         self.banks: list[Bank] = []
-        self._bank_index: dict[tuple[int, Type], Bank] = {}
+        self._bank_index: dict[tuple[int, Type, tuple[str, int] | None], Bank] = {}
         self.evaluated = 0
         self.max_arity = 0  # over the productions of the banks expanded so far
         self.max_prod_cost = 0
-        self.root = self._bank(self.contexts[0], returns(task.request))
+        self.root = self._bank(self.contexts[0], returns(task.request),
+                               grammar.context(*ROOT))
         self.target = self.key(tuple(ex.output for ex in task.examples))
 
     # ------------------------------------------------------------ structure
-    def _bank(self, ctx: Context, tau: Type) -> Bank:
-        b = self._bank_index.get((ctx.cid, tau))
+    def _bank(self, ctx: Context, tau: Type, gctx: tuple[str, int] | None = None) -> Bank:
+        b = self._bank_index.get((ctx.cid, tau, gctx))
         if b is None:
-            b = Bank(len(self.banks), ctx, tau)
-            self._bank_index[(ctx.cid, tau)] = b
+            b = Bank(len(self.banks), ctx, tau, gctx)
+            self._bank_index[(ctx.cid, tau, gctx)] = b
             self.banks.append(b)  # its productions are filled by `_expand`
         return b
 
@@ -210,22 +215,24 @@ class BottomUpRun:
         """Fill bank `b`'s productions (on its first build: unreached banks cost nothing)."""
         ctx = b.ctx
         prods: list[tuple[int, int, tuple[tuple[Bank, int], ...]]] = []
-        for prod in self.grammar.productions(b.tau, ctx.env):
+        context = self.grammar.context
+        for prod in self.grammar.productions(b.tau, ctx.env, b.gctx):
             if prod.var_index >= 0:
                 pid = self._prod_id(prod.name, prod.var_index, ())
                 prods.append((prod.cost, pid, ()))
                 continue
             args: list[tuple[Bank, int]] = []
-            for t in prod.arg_types:
+            for k, t in enumerate(prod.arg_types):
                 if is_arrow(t):
                     ats = tuple(arguments(t))
                     # No lambda deeper than allowed, nor over a type with no probes.
                     if ctx.depth >= self.max_lambda_depth or not all(
                             self.probes.has(a) for a in ats):
                         break
-                    args.append((self._bank(self._child(ctx, ats), returns(t)), len(ats)))
+                    args.append((self._bank(self._child(ctx, ats), returns(t),
+                                            context(prod.name, k)), len(ats)))
                 else:
-                    args.append((self._bank(ctx, t), 0))
+                    args.append((self._bank(ctx, t, context(prod.name, k)), 0))
             else:
                 pid = self._prod_id(prod.name, -1, tuple(n for _, n in args))
                 prods.append((prod.cost, pid, tuple(args)))

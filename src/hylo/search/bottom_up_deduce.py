@@ -59,11 +59,13 @@ class Deducer:
         self.equal = equal
         self.slack = round(slack * QUANTUM)
         self.outputs = [ex.output for ex in run.task.examples]
-        self.ops: dict[Type, list[DeduceOp]] = {}
+        self.ops: dict[tuple[Type, tuple[str, int] | None], list[DeduceOp]] = {}
         root = run.contexts[0]
         if run.max_lambda_depth < 1:
             return
-        for prod in run.grammar.productions(returns(run.task.request), root.env):
+        context = run.grammar.context
+        for prod in run.grammar.productions(returns(run.task.request), root.env,
+                                            run.root.gctx):
             w = witnesses.get(prod.name)
             if w is None or prod.var_index >= 0 or len(prod.arg_types) != 2:
                 continue
@@ -73,16 +75,17 @@ class Deducer:
             ats = tuple(arguments(fun))
             if not all(run.probes.has(a) for a in ats):
                 continue
-            body = run._bank(run._child(root, ats), returns(fun))
+            body = run._bank(run._child(root, ats), returns(fun), context(prod.name, 0))
             pid = run._prod_id(prod.name, -1, (len(ats), 0))
-            self.ops.setdefault(xs, []).append(
+            # the collection argument is an entry of the bank of its own hole's context
+            self.ops.setdefault((xs, context(prod.name, 1)), []).append(
                 DeduceOp(prod.name, pid, prod.cost, w, body, len(ats)))
 
     def ops_for(self, bank: Bank) -> list[DeduceOp] | None:
         """The deductions a new entry of `bank` can start (None: none)."""
         if bank.ctx.cid != 0:
             return None
-        return self.ops.get(bank.tau)
+        return self.ops.get((bank.tau, bank.gctx))
 
     def try_entry(self, loop: _Loop, ops: list[DeduceOp], eid: int, level: int) -> None:
         """Try `p f L` for the new root entry `L = eid` of cost `level` (raises `_Found`, via

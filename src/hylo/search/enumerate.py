@@ -29,7 +29,7 @@ from typing import Any
 from hylo.core import evaluate
 from hylo.core.dsl import DSL, Primitive
 from hylo.core.evaluate import Closure, compile_program, lam_node, prim_node, var_node
-from hylo.core.grammar import Grammar
+from hylo.core.grammar import ROOT, Context, Grammar
 from hylo.core.program import App, Lam, Prim, Program, Var
 from hylo.core.types import Type, arguments, is_arrow, returns
 
@@ -65,12 +65,14 @@ _LAM = -1_000_000  # head code of a lambda node; variables are -(index + 1); nam
 class _NonTerminal:
     """Programs of one hole `(tau, env)`, by cost bucket."""
 
-    __slots__ = ("en", "tau", "env", "prods", "buckets", "upto", "nonempty", "seen")
+    __slots__ = ("en", "tau", "env", "context", "prods", "buckets", "upto", "nonempty", "seen")
 
-    def __init__(self, en: Enumerator, tau: Type, env: tuple[Type, ...]) -> None:
+    def __init__(self, en: Enumerator, tau: Type, env: tuple[Type, ...],
+                 context: Context | None = None) -> None:
         self.en = en
         self.tau = tau
         self.env = env
+        self.context = context
         self.buckets: dict[int, list[int]] = {}
         self.upto = 0  # buckets 0..upto are complete (cost 0 is always empty)
         self.nonempty: list[int] = []  # costs of non-empty buckets, ascending
@@ -78,7 +80,7 @@ class _NonTerminal:
         self.prods: list[tuple[int, int, Any, tuple[Any, ...], bool]] = []
         if len(env) > en.max_env:
             return
-        for prod in en.grammar.productions(tau, env):
+        for prod in en.grammar.productions(tau, env, context):
             if prod.var_index >= 0:
                 head = -(prod.var_index + 1)
                 maker: Any = var_node(prod.var_index)
@@ -107,7 +109,7 @@ class _NonTerminal:
             if children and not isinstance(children[0], _NonTerminal):
                 if not resolve:
                     continue
-                children = tuple(self.en.nonterminal(t, self.env) for t in children)
+                children = self.en.children(head, children, self.env)
                 self.prods[j] = (pcost, head, maker, children, open_vars)
             out.append((pcost, children))
         return out
@@ -128,7 +130,7 @@ class _NonTerminal:
             if rem < k:
                 break  # productions are sorted by pcost + k
             if k and not isinstance(children[0], _NonTerminal):
-                children = tuple(en.nonterminal(t, self.env) for t in children)
+                children = en.children(head, children, self.env)
                 self.prods[j] = (pcost, head, maker, children, open_vars)
             if k == 0:
                 if rem == 0:
@@ -241,16 +243,19 @@ class _ArrowNonTerminal(_NonTerminal):
 
     __slots__ = ("body",)
 
-    def __init__(self, en: Enumerator, tau: Type, env: tuple[Type, ...]) -> None:
+    def __init__(self, en: Enumerator, tau: Type, env: tuple[Type, ...],
+                 context: Context | None = None) -> None:
         self.en = en
         self.tau = tau
         self.env = env
+        self.context = context
         self.buckets = {}
         self.upto = 0
         self.nonempty = []
         self.seen = set()
         self.prods = []
-        self.body = en.nonterminal(tau.args[1], (tau.args[0], *env))  # type: ignore[union-attr]
+        # lambdas are transparent to contexts: the body's hole is the argument's
+        self.body = en.nonterminal(tau.args[1], (tau.args[0], *env), context)  # type: ignore[union-attr]
 
     def edges(self, resolve: bool = True) -> list[tuple[int, tuple[_NonTerminal, ...]]]:
         return [(0, (self.body,))]
@@ -356,28 +361,41 @@ class Enumerator:
         self.intern: dict[tuple[int, ...], int] = {}
         self.struct: list[tuple[int, ...]] = []
         self.closures: list[Closure] = []
-        self._nts: dict[tuple[Type, tuple[Type, ...]], _NonTerminal] = {}
+        self._nts: dict[tuple[Type, tuple[Type, ...], Context | None], _NonTerminal] = {}
         self._largest: Any = _MISSING
         # Stopping a long bucket build: checked each time `next_check` more nodes were made.
         self.deadline = math.inf
         self.max_nodes = 1 << 62
         self.next_check = _CHECK_NODES
-        self.root = self.nonterminal(returns(request), self.start_env)
+        self.root = self.nonterminal(returns(request), self.start_env,
+                                     grammar.context(*ROOT))
 
     # ------------------------------------------------------------ structure
-    def nonterminal(self, tau: Type, env: tuple[Type, ...]) -> _NonTerminal:
-        key = (tau, env)
+    def nonterminal(self, tau: Type, env: tuple[Type, ...],
+                    context: Context | None = None) -> _NonTerminal:
+        """The hole `(tau, env)` in grammar context `context` (None: the unigram weights,
+        shared by every hole a contextual grammar does not weigh apart)."""
+        key = (tau, env, context)
         nt = self._nts.get(key)
         if nt is None:
             if is_arrow(tau):
                 nt = _ArrowNonTerminal.__new__(_ArrowNonTerminal)
                 self._nts[key] = nt
-                nt.__init__(self, tau, env)  # type: ignore[misc]
+                nt.__init__(self, tau, env, context)  # type: ignore[misc]
             else:
                 nt = _NonTerminal.__new__(_NonTerminal)
                 self._nts[key] = nt  # registered before its productions: holes recurse
-                nt.__init__(self, tau, env)  # type: ignore[misc]
+                nt.__init__(self, tau, env, context)  # type: ignore[misc]
         return nt
+
+    def children(self, head: int, types: tuple[Type, ...],
+                 env: tuple[Type, ...]) -> tuple[_NonTerminal, ...]:
+        """The argument holes of production `head` (a name's code) at `types`."""
+        if not self.grammar.contexts:
+            return tuple(self.nonterminal(t, env) for t in types)
+        name = self.head_name[head]
+        return tuple(self.nonterminal(t, env, self.grammar.context(name, k))
+                     for k, t in enumerate(types))
 
     def check_stop(self) -> None:
         """Raise `Stopped` if the enumerator is past its deadline or holds too many nodes

