@@ -148,3 +148,25 @@ def test_hostile_values_tokenise_within_the_limit():
     assert len(seq) <= 48
     wide = Task("wide", REQ, (Example((list(range(10**5)),), [1]),))
     assert all(len(s) <= 48 for s in tokenize(wide, 48))
+
+
+def test_a_contextual_model_predicts_a_grammar_per_context():
+    from hylo.core.grammar import CONTEXTS_KEY
+
+    g = Grammar.random(LISTS.dsl, seed=4)
+    model = build_model(g, LISTS.task_encoder, "lists", mode="contextual", seed=0)
+    (pred,) = model.predict(_tasks("inc", 1, 0))
+    rows = pred[CONTEXTS_KEY]["rows"]
+    assert ["", -1] == rows[0][:2] and ["map", 0] in [r[:2] for r in rows]
+    guided = g.with_weights(pred)
+    assert guided.contextual
+    p = LISTS.dsl.parse(PROGRAMS["inc"])
+    # untrained: every context is the library grammar (up to the rounding rows travel with)
+    assert guided.description_length(p, REQ) == pytest.approx(g.description_length(p, REQ),
+                                                              abs=0.3)
+    data = _data(model, g, seed=0)
+    train_model(model, data, Dataset(), TrainConfig(seconds=600, max_epochs=20, batch_size=8,
+                                                    lr=1e-2, valid_share=0.0))
+    (pred,) = model.predict(_tasks("inc", 1, 7))
+    trained = g.with_weights(pred)
+    assert trained.description_length(p, REQ) < g.description_length(p, REQ) - 2.0
