@@ -74,3 +74,11 @@ def test_learn_takes_a_searcher_spec(tmp_path):
         (run,) = store.runs()
         assert run.config["searcher"] == {"name": "enumerative",
                                           "params": {"max_lambda_depth": 1}}
+
+
+def test_guide_options_are_checked(tmp_path):
+    db = tmp_path / "lib.db"
+    for args in (["--guide", "bigram"], ["--guide-share", "0"], ["--guide-share", "2"]):
+        r = runner.invoke(app, ["learn", "--library", str(db), "--iterations", "1", *args])
+        assert r.exit_code == 2, r.output
+    assert not db.exists()

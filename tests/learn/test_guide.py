@@ -51,13 +51,19 @@ TRAIN = ("kth-smallest with k=1", "kth-smallest with k=2", "slice-k-n with k=1 a
 TEST = ("kth-smallest with k=4", "slice-k-n with k=2 and n=2")
 
 
-def test_the_loop_trains_stores_and_uses_a_model_each_iteration(tmp_path):
-    db = tmp_path / "lib.db"
+@pytest.fixture(scope="module")
+def learned(tmp_path_factory):
+    """A library learned in two iterations with a recognition model (shared by the tests)."""
+    db = tmp_path_factory.mktemp("guide") / "lib.db"
     config = LearnConfig(domain="lists", suite="lists", iterations=2, workers=0,
                          train_names=TRAIN, test_names=TEST, keep=2, search_keep=2,
                          train_timeouts=(2.0,), resolve_timeout=0.5, test_timeout=1.0,
                          guide=GUIDE)
-    out = learn(db, config)
+    return db, learn(db, config)
+
+
+def test_the_loop_trains_stores_and_uses_a_model_each_iteration(learned):
+    db, out = learned
     assert out["finished"]
     with open_store(db) as store:
         its = store.iterations()
@@ -72,14 +78,10 @@ def test_the_loop_trains_stores_and_uses_a_model_each_iteration(tmp_path):
                                 "mode": "unigram"}
 
 
-def test_bench_is_guided_by_the_library_model_unless_told_not_to(tmp_path):
+def test_bench_is_guided_by_the_library_model_unless_told_not_to(learned, tmp_path):
     from hylo import cli
 
-    db = tmp_path / "lib.db"
-    learn(db, LearnConfig(domain="lists", suite="lists", iterations=2, workers=0,
-                          train_names=TRAIN, test_names=TEST, keep=2, search_keep=2,
-                          train_timeouts=(2.0,), resolve_timeout=0.5, test_timeout=0.0,
-                          guide=GUIDE))
+    db = learned[0]
     app = typer.Typer()
     app.command("bench")(cli.bench_suite)
     app.command("solve")(cli.solve)
@@ -97,3 +99,13 @@ def test_bench_is_guided_by_the_library_model_unless_told_not_to(tmp_path):
     r = runner.invoke(app, ["bench", "lists", "--split", "test", "--timeout", "0.2",
                             "--workers", "0", "--json", str(tmp_path / "n.json")])
     assert r.exit_code == 0 and json.loads((tmp_path / "n.json").read_text())["guided"] is False
+    # the report shows the model per iteration and search times with vs without it
+    from hylo.report.html import guided_pair, write_report
+
+    with open_store(db) as store:
+        pair = guided_pair(store, "lists")
+        assert pair is not None
+        guided, plain = pair
+        assert guided.config["guided"] is True and plain.config["guided"] is False
+    html = write_report(db, tmp_path / "r.html").read_text()
+    assert "Guidance (recognition model)" in html and "without guidance" in html

@@ -137,6 +137,8 @@ def render(store: Store, run_id: int | None = None) -> str:
                          "test median s", "library", "new", "s sleep / wake / test / total",
                          "stitch errors"], rows))
 
+    parts.extend(_guidance(store, cfg, xs, ms))
+
     parts.append("<h2>Library</h2>")
     parts.append(_library(data.abstractions))
     if data.abstractions:
@@ -174,6 +176,86 @@ def write_report(library: str | Path | Store, out: str | Path, run_id: int | Non
     path = Path(out)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+# ------------------------------------------------------------------ guidance
+def guided_pair(store: Store, domain: str | None) -> tuple[Any, Any] | None:
+    """The latest benchmark run with guidance and the latest without it on the same suite,
+    split and timeout (of `domain`), or None when the library holds no such pair."""
+    bench = [r for r in store.runs() if r.kind == "bench" and r.status == "finished"
+             and (domain is None or r.config.get("domain") == domain)
+             and "guided" in r.config]
+
+    def key(r: Any) -> tuple:
+        c = r.config
+        return (c.get("suite"), c.get("split"), c.get("timeout"))
+
+    for guided in reversed([r for r in bench if r.config["guided"]]):
+        plain = [r for r in bench if not r.config["guided"] and key(r) == key(guided)]
+        if plain:
+            return guided, plain[-1]
+    return None
+
+
+def guidance_points(store: Store, guided: Any, plain: Any) -> tuple[
+        list[tuple[str, float, float]], int, int]:
+    """(name, seconds without, seconds with) of the tasks both runs solved; solved counts."""
+    a = {t.task: t for t in store.attempts(plain.id)}
+    b = {t.task: t for t in store.attempts(guided.id)}
+    both = [(n, a[n].seconds, b[n].seconds) for n in sorted(a)
+            if n in b and a[n].solved and b[n].solved]
+    return both, sum(t.solved for t in a.values()), sum(t.solved for t in b.values())
+
+
+def _guidance(store: Store, cfg: dict, xs: list[int], ms: list[dict]) -> list[str]:
+    """The recognition model per iteration, and search time with vs without it."""
+    from hylo.report import plots
+
+    parts: list[str] = []
+    rows = []
+    for x, m in zip(xs, ms, strict=True):
+        g = m.get("guide")
+        if not g:
+            continue
+        total = m.get("seconds", {}).get("total") or 0.0
+        test_ll = g.get("test_log_likelihood", {})
+        rows.append([
+            str(x), _e(g.get("mode", "unigram")), str(g.get("replays", 0)),
+            str(g.get("dreams", 0)), str(g.get("epochs", 0)),
+            f"{_num(g.get('valid_log_likelihood'))} vs "
+            f"{_num(g.get('valid_log_likelihood_grammar'))}",
+            f"{_num(test_ll.get('model'))} vs {_num(test_ll.get('grammar'))} "
+            f"({test_ll.get('programs', 0)})",
+            f"{m.get('seconds', {}).get('dream', 0):.0f}s "
+            f"({100 * m.get('seconds', {}).get('dream', 0) / total:.0f}%)" if total else "–",
+        ])
+    pair = guided_pair(store, cfg.get("domain"))
+    if not rows and pair is None:
+        return parts
+    parts.append("<h2>Guidance (recognition model)</h2>")
+    if rows:
+        parts.append(_table(["iteration", "mode", "replays", "dreams", "epochs",
+                             "held-out replays: log-lik. model vs grammar",
+                             "test solutions: log-lik. model vs grammar (programs)",
+                             "dream phase (share of iteration)"], rows))
+    if pair is not None:
+        guided, plain = pair
+        both, n_plain, n_guided = guidance_points(store, guided, plain)
+        c = guided.config
+        parts.append(
+            f"<p>Benchmark runs {plain.id} (without guidance) and {guided.id} (with): "
+            f"{_e(c.get('suite'))}/{_e(c.get('split'))} at {c.get('timeout')}s per task; "
+            f"solved {n_plain} without, {n_guided} with.</p>")
+        if both:
+            m1 = statistics.median(a for _, a, _ in both)
+            m2 = statistics.median(b for _, _, b in both)
+            ratio = f"{m1 / m2:.1f}x" if m2 > 0 else "–"
+            parts.append(f"<p>Tasks solved by both ({len(both)}): median {m1:.3f}s without, "
+                         f"{m2:.3f}s with guidance ({ratio}).</p>")
+            parts.append(_img(plots.time_scatter(both, "seconds without guidance",
+                                                 "seconds with guidance",
+                                                 "Search time per task")))
+    return parts
 
 
 # ------------------------------------------------------------------ pieces

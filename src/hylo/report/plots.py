@@ -89,6 +89,14 @@ def search_times(
 
 def speedup_scatter(points: Sequence[tuple[str, float, float]], first: int, last: int) -> str:
     """Per task solved at both iterations: seconds at `first` (x) against at `last` (y)."""
+    return time_scatter(points, f"seconds at iteration {first}",
+                        f"seconds at iteration {last}", "Test tasks solved at both")
+
+
+def time_scatter(points: Sequence[tuple[str, float, float]], xlabel: str, ylabel: str,
+                 title: str) -> str:
+    """Per task: seconds one way (x) against another (y), log-log, with the no-change and
+    3x-faster lines."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(4.8, 4.6))
     xs = [max(a, 1e-3) for _, a, _ in points]
@@ -100,10 +108,10 @@ def speedup_scatter(points: Sequence[tuple[str, float, float]], first: int, last
     ax.plot([lo, hi], [lo / 3, hi / 3], ":", color="grey", linewidth=1, label="3x faster")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel(f"seconds at iteration {first}")
-    ax.set_ylabel(f"seconds at iteration {last}")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.legend(fontsize=8)
-    ax.set_title("Test tasks solved at both")
+    ax.set_title(title)
     ax.grid(alpha=0.3, which="both")
     return _uri(fig)
 
