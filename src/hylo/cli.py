@@ -838,6 +838,41 @@ def bench_enumerate(
 
 
 # ------------------------------------------------------------------ library
+@library_app.command("guide")
+def library_guide(
+    library: Path = typer.Option(Path("hylo.db"), "--library", help="Library file."),
+    domain_name: str = typer.Option(DEFAULT_DOMAIN, "--domain", help="Domain of the library."),
+    mode: str = typer.Option("unigram", "--mode", help="unigram or contextual (bigram)."),
+    seconds: float = typer.Option(120.0, "--seconds", help="Time for dreams and training."),
+) -> None:
+    """Train a recognition model for the library's latest grammar (from its frontiers and
+    dreams) and store it as the library's newest; searches with --library then use it."""
+    from hylo.learn.guide import GuideConfig, train_library_guide
+    from hylo.library.store import StoreError
+
+    domain = _domain(domain_name)
+    if mode not in ("unigram", "contextual"):
+        fail(f"--mode must be unigram or contextual, got {mode!r}")
+    if not seconds > 0:
+        fail("--seconds must be positive")
+    if domain.task_encoder is None:
+        fail(f"domain {domain.name} has no task encoder for a recognition model")
+    if not library.exists():
+        fail(f"no library file at {library}")
+    store = _store(library)
+    try:
+        with store:
+            version, m = train_library_guide(store, domain, GuideConfig(mode=mode), seconds,
+                                             progress=lambda text: err.print(safe(text)))
+    except (StoreError, ValueError) as e:
+        fail(e)
+    held = (f"; held-out replays {m['valid_log_likelihood']:.2f} nats vs "
+            f"{m['valid_log_likelihood_grammar']:.2f} under the grammar"
+            if "valid_log_likelihood" in m else "")
+    console.print(f"recognition:{safe(domain.name)} v{version} ({mode}): {m['replays']} "
+                  f"replays, {m['dreams']} dreams, {m.get('epochs', 0)} epochs{held}")
+
+
 @library_app.command("show")
 def library_show(
     library: Path = typer.Option(Path("hylo.db"), "--library", help="Library file."),

@@ -109,3 +109,28 @@ def test_bench_is_guided_by_the_library_model_unless_told_not_to(learned, tmp_pa
         assert guided.config["guided"] is True and plain.config["guided"] is False
     html = write_report(db, tmp_path / "r.html").read_text()
     assert "Guidance (recognition model)" in html and "without guidance" in html
+
+
+def test_library_guide_trains_a_contextual_model_that_bench_then_uses(learned, tmp_path):
+    from hylo import cli
+
+    db = learned[0]
+    app = typer.Typer()
+    app.add_typer(cli.library_app, name="library")
+    app.command("bench")(cli.bench_suite)
+    runner = CliRunner()
+    r = runner.invoke(app, ["library", "guide", "--library", str(db), "--mode", "contextual",
+                            "--seconds", "3"])
+    assert r.exit_code == 0, r.output
+    assert "(contextual)" in r.output
+    out = tmp_path / "c.json"
+    r = runner.invoke(app, ["bench", "lists", "--split", "test", "--timeout", "0.5",
+                            "--workers", "0", "--library", str(db), "--json", str(out)])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(out.read_text())
+    assert doc["guided"] and doc["guide"]["mode"] == "contextual"
+    for args in (["--mode", "trigram"], ["--seconds", "0"]):
+        r = runner.invoke(app, ["library", "guide", "--library", str(db), *args])
+        assert r.exit_code == 2, r.output
+    r = runner.invoke(app, ["library", "guide", "--library", str(tmp_path / "none.db")])
+    assert r.exit_code == 2

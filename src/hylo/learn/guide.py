@@ -8,6 +8,8 @@
   version per iteration, provenance `{"domain", "iteration"}`); `load_guide` gives the latest
   version, or the latest at or before an iteration, or None when the library has none (or torch
   is not installed: search is then unguided, and says so).
+- `train_library_guide`: the same phase run afterwards on a library a learning run left (its
+  latest grammar and frontiers): `hylo library guide`, e.g. to compare modes on one library.
 - `guide_weights(model, grammar, tasks)`: per task, the weights the model predicts, restricted
   to the names `grammar` has: what each search job carries to its worker.
 
@@ -172,3 +174,30 @@ def guide_weights(model: Any, grammar: Grammar,
                          if p in known or (p, k) == ROOT]}
         out[task.name] = mine
     return out
+
+
+def train_library_guide(store: Store, domain: Any, config: GuideConfig, seconds: float,
+                        progress: Callable[[str], None] | None = None) -> tuple[int, dict]:
+    """Train and store a model for the library's latest grammar from its frontiers and the
+    training tasks of its latest learning run; (version, metrics). ValueError when the library
+    has no learning run or no solved task of `domain`."""
+    from hylo.learn.loop import RUN_KIND, LearnConfig, _tasks, frontier_key
+    from hylo.library.grammar_store import load_grammar
+
+    runs = [r for r in store.runs() if r.kind == RUN_KIND
+            and r.config.get("domain") == domain.name]
+    if not runs:
+        raise ValueError(f"the library holds no learning run of domain {domain.name}")
+    frontiers = Frontiers.from_json(store.get_meta(frontier_key(domain.name)))
+    if not frontiers.solved():
+        raise ValueError(f"the library has no solved training task of domain {domain.name}")
+    done = [it.iteration for r in runs for it in store.iterations(r.id)]
+    iteration = max(done, default=0)
+    grammar = load_grammar(store, domain.dsl, domain.name, default=domain.prior())
+    _, train, _ = _tasks(LearnConfig.from_json(runs[-1].config))
+    model, metrics = train_guide(domain, grammar, frontiers, {t.name: t for t in train}, config,
+                                 seconds, seed=iteration, progress=progress)
+    metrics["budget_seconds"] = round(seconds, 2)
+    with store.transaction():
+        version = save_guide(store, model, metrics, iteration, domain.name)
+    return version, metrics
