@@ -180,8 +180,13 @@ class Grammar:
         contexts = self.contexts
         if CONTEXTS_KEY in w:
             contexts = _contexts_from_json(w.pop(CONTEXTS_KEY))
-        return Grammar(self.dsl, {**self.log_weights, **w}, log_variable, self.max_type_size,
-                       contexts)
+        out = Grammar(self.dsl, {**self.log_weights, **w}, log_variable, self.max_type_size,
+                      contexts)
+        # Same DSL, so the same typing: share what depends on types only (a guided search
+        # builds one grammar per task and should not redo the unifications of the last one).
+        out._by_type = self._by_type
+        out._ground = self.ground_types()
+        return out
 
     # ------------------------------------------------------------ serialisation
     def to_json(self) -> dict:
