@@ -170,3 +170,17 @@ def test_a_contextual_model_predicts_a_grammar_per_context():
     (pred,) = model.predict(_tasks("inc", 1, 7))
     trained = g.with_weights(pred)
     assert trained.description_length(p, REQ) < g.description_length(p, REQ) - 2.0
+
+
+def test_hostile_specs_are_refused_before_anything_is_built(tmp_path):
+    g = LISTS.prior()
+    model = build_model(g, LISTS.task_encoder, "lists")
+    huge = {**model.spec, "contexts": [["map", 0]] * 200_000}
+    wide = {**model.spec, "encoder": {**model.spec["encoder"], "hidden": 10**9}}
+    odd = {**model.spec, "hidden": True}
+    with open_store(tmp_path / "lib.db") as store:
+        for k, spec in enumerate((huge, wide, odd)):
+            store.put_module("recognition:lists", "recognition", spec, to_bytes(model), {},
+                             {"domain": "lists", "iteration": k})
+            with pytest.raises(ValueError, match="cannot be rebuilt"):
+                load_guide(store, LISTS)

@@ -363,9 +363,39 @@ def to_bytes(model: RecognitionModel) -> bytes:
                     for k, v in model.state_dict().items()})
 
 
+#: bounds on a stored spec, checked before anything is allocated: a library file is untrusted
+MAX_OUTPUTS = 4_000_000  # rows x vocabulary
+MAX_WIDTH = 4096  # any layer's width, vocabulary of tokens, channels
+
+
+def check_spec(spec: Mapping[str, Any]) -> None:
+    """ValueError unless `spec` is a model of sane size (before building it)."""
+    vocab, contexts = spec.get("vocab"), spec.get("contexts", [])
+    if not isinstance(vocab, list) or not isinstance(contexts, list) or not vocab:
+        raise ValueError("a recognition spec needs a vocabulary and a list of contexts")
+    if len(vocab) * (len(contexts) + 1) > MAX_OUTPUTS:
+        raise ValueError(f"a recognition model of {len(vocab)} names x {len(contexts) + 1} "
+                         f"rows exceeds {MAX_OUTPUTS} outputs")
+    sizes = [spec.get("hidden", 64)]
+    enc = spec.get("encoder")
+    if not isinstance(enc, Mapping):
+        raise ValueError("a recognition spec needs its encoder's spec")
+    for key in ("vocab", "embed", "hidden", "size", "colours", "max_tokens", "max_examples",
+                "max_pairs"):
+        if key in enc:
+            sizes.append(enc[key])
+    sizes += list(enc.get("channels", []))
+    for v in sizes:
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 < v <= MAX_WIDTH:
+            raise ValueError(f"a recognition spec size must be an integer in 1..{MAX_WIDTH}, "
+                             f"got {v!r}")
+
+
 def from_record(spec: Mapping[str, Any], weights: bytes,
                 encoder_factory: Callable[[dict | None], nn.Module]) -> RecognitionModel:
-    """Rebuild a stored model (strict: every weight must fit the spec)."""
+    """Rebuild a stored model (strict: every weight must fit the spec; sizes are checked
+    first, `check_spec`)."""
+    check_spec(spec)
     model = RecognitionModel(dict(spec), encoder_factory(dict(spec["encoder"])))
     model.load_state_dict(st_load(weights), strict=True)
     model.eval()
