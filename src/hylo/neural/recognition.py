@@ -250,6 +250,7 @@ class TrainConfig:
     lr: float = 5e-3
     weight_decay: float = 1e-4
     valid_share: float = 0.1  # of the replays, held out for early stopping and the report
+    replay_share: float = 0.5  # of each epoch's programs (replays drawn again to make it up)
     threads: int = 1  # torch threads on CPU (small models: one is fastest)
     seed: int = 0
 
@@ -262,7 +263,8 @@ def train_model(model: RecognitionModel, replays: Dataset, dreams: Dataset,
     reps = list(replays.items)
     rng.shuffle(reps)
     n_valid = int(len(reps) * config.valid_share) if len(reps) >= 10 else 0
-    valid, train = reps[:n_valid], reps[n_valid:] + list(dreams.items)
+    valid, replay = reps[:n_valid], reps[n_valid:]
+    dream_items = list(dreams.items)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     threads = torch.get_num_threads()
     if device.type == "cpu":
@@ -272,7 +274,7 @@ def train_model(model: RecognitionModel, replays: Dataset, dreams: Dataset,
                                "valid": len(valid), "skipped": replays.skipped + dreams.skipped,
                                "device": device.type}
     try:
-        if not train:
+        if not replay and not dream_items:
             metrics.update(epochs=0, seconds=0.0)
             return metrics
         opt = torch.optim.Adam(model.parameters(), lr=config.lr,
@@ -282,7 +284,7 @@ def train_model(model: RecognitionModel, replays: Dataset, dreams: Dataset,
         epoch = 0
         while epoch < config.max_epochs and time.perf_counter() - t0 < config.seconds:
             model.train()
-            rng.shuffle(train)
+            train = _epoch(replay, dream_items, config.replay_share, rng)
             total = 0.0
             for k in range(0, len(train), config.batch_size):
                 part = train[k : k + config.batch_size]
@@ -317,6 +319,19 @@ def train_model(model: RecognitionModel, replays: Dataset, dreams: Dataset,
         model.to("cpu")
         model.eval()
         torch.set_num_threads(threads)
+
+
+def _epoch(replay: list[Item], dreams: list[Item], share: float,
+           rng: random.Random) -> list[Item]:
+    """One epoch's programs, shuffled: every dream, and replays making up `share` of the
+    whole (each at least once; drawn again at random when there are fewer), as DreamCoder
+    mixes replays and fantasies."""
+    out = list(dreams)
+    if replay:
+        want = max(len(replay), round(len(dreams) * share / max(1e-9, 1.0 - share)))
+        out += replay + [rng.choice(replay) for _ in range(want - len(replay))]
+    rng.shuffle(out)
+    return out
 
 
 @torch.no_grad()
