@@ -19,7 +19,13 @@ import sys
 
 
 def _tasks(doc: dict) -> dict[str, dict]:
-    return {t.get("task") or t.get("name"): t for t in doc["tasks"]}
+    """Task name -> row, `solved` as the summary counts it: a program refuted on the task's
+    held-out examples (synthetic suites) is not solved."""
+    out = {}
+    for t in doc["tasks"]:
+        out[t.get("task") or t.get("name")] = {
+            **t, "solved": bool(t["solved"]) and t.get("held_out") is not False}
+    return out
 
 
 def compare(guided: dict, plain: dict) -> dict:
