@@ -134,3 +134,31 @@ def test_library_guide_trains_a_contextual_model_that_bench_then_uses(learned, t
         assert r.exit_code == 2, r.output
     r = runner.invoke(app, ["library", "guide", "--library", str(tmp_path / "none.db")])
     assert r.exit_code == 2
+
+
+def test_guide_weights_keep_only_contextual_rows_the_model_sets_apart():
+    from hylo.core.grammar import CONTEXTS_KEY
+    from hylo.core.task import Example, Task
+    from hylo.learn.guide import SAME_ROW, guide_weights
+
+    g = DOMAIN.prior()
+    names = sorted(g.log_weights)[:3]
+    unigram = {n: -1.0 for n in g.log_weights}
+    near = [-1.0 + SAME_ROW / 2] * 3
+    far = [-1.0, -1.0 - 3 * SAME_ROW, -1.0]
+
+    class Model:  # stands in for a trained contextual model
+        def predict(self, tasks):
+            rows = [["", -1, near], [names[0], 0, far], [names[1], 1, near],
+                    ["no-such-primitive", 0, far]]
+            return [{**unigram, "unknown-name": 0.0,
+                     CONTEXTS_KEY: {"names": names, "rows": rows}} for _ in tasks]
+
+    task = Task("t", REQUESTS[0], (Example(([1, 2],), [2, 1]),))
+    w = guide_weights(Model(), g, [task])["t"]
+    assert "unknown-name" not in w
+    assert w[CONTEXTS_KEY] == {"names": names, "rows": [[names[0], 0, far]]}
+    # a model that sets no row apart sends plain unigram weights
+    Model.predict = lambda self, tasks: [{**unigram, CONTEXTS_KEY: {
+        "names": names, "rows": [["", -1, near]]}} for _ in tasks]
+    assert CONTEXTS_KEY not in guide_weights(Model(), g, [task])["t"]

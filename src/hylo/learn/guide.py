@@ -64,6 +64,10 @@ class GuideConfig:
         return cls(**{k: v for k, v in (data or {}).items() if k in known})
 
 
+#: nats within which a contextual row counts as the unigram row (below one cost quantum)
+SAME_ROW = 0.1
+
+
 def module_name(domain: str) -> str:
     return f"recognition:{domain}"
 
@@ -168,10 +172,21 @@ def guide_weights(model: Any, grammar: Grammar,
         compact = weights.get(CONTEXTS_KEY)
         if compact is not None:
             keep = [i for i, n in enumerate(compact["names"]) if n in known]
-            mine[CONTEXTS_KEY] = {
-                "names": [compact["names"][i] for i in keep],
-                "rows": [[p, k, [ws[i] for i in keep]] for p, k, ws in compact["rows"]
-                         if p in known or (p, k) == ROOT]}
+            names = [compact["names"][i] for i in keep]
+            unigram = [mine[n] for n in names]
+            rows = []
+            for p, k, ws in compact["rows"]:
+                if p not in known and (p, k) != ROOT:
+                    continue
+                row = [ws[i] for i in keep]
+                # A row the model does not set apart from the unigram one is dropped: its
+                # holes then share the unigram's non-terminals and banks (bottom-up merges
+                # values per bank, so needless contexts cost search time).
+                if max((abs(a - b) for a, b in zip(row, unigram, strict=True)),
+                       default=0.0) >= SAME_ROW:
+                    rows.append([p, k, row])
+            if rows:
+                mine[CONTEXTS_KEY] = {"names": names, "rows": rows}
         out[task.name] = mine
     return out
 
