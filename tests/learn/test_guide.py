@@ -78,10 +78,21 @@ def test_the_loop_trains_stores_and_uses_a_model_each_iteration(learned):
                                 "mode": "unigram"}
 
 
+def _test_file(tmp_path):
+    """The learner's test tasks as a task file (the whole suite's split would take minutes)."""
+    from hylo.domains.lists.tasks import dump_tasks
+
+    tasks = [t for t in DOMAIN.suites["lists"]() if t.name in TEST]
+    path = tmp_path / "tasks.json"
+    path.write_text(dump_tasks(tasks))
+    return str(path)
+
+
 def test_bench_is_guided_by_the_library_model_unless_told_not_to(learned, tmp_path):
     from hylo import cli
 
     db = learned[0]
+    tasks = _test_file(tmp_path)
     app = typer.Typer()
     app.command("bench")(cli.bench_suite)
     app.command("solve")(cli.solve)
@@ -89,14 +100,14 @@ def test_bench_is_guided_by_the_library_model_unless_told_not_to(learned, tmp_pa
     docs = {}
     for flag in ([], ["--no-guide"]):
         out = tmp_path / f"b{len(flag)}.json"
-        r = runner.invoke(app, ["bench", "lists", "--split", "test", "--timeout", "1",
+        r = runner.invoke(app, ["bench", tasks, "--domain", "lists", "--timeout", "1",
                                 "--workers", "0", "--library", str(db), "--json", str(out),
                                 *flag])
         assert r.exit_code == 0, r.output
         docs[bool(flag)] = json.loads(out.read_text())
     assert docs[False]["guided"] is True and docs[False]["guide"]["version"] == 1
     assert docs[True]["guided"] is False and docs[True]["guide"] is None
-    r = runner.invoke(app, ["bench", "lists", "--split", "test", "--timeout", "0.2",
+    r = runner.invoke(app, ["bench", tasks, "--domain", "lists", "--timeout", "0.2",
                             "--workers", "0", "--json", str(tmp_path / "n.json")])
     assert r.exit_code == 0 and json.loads((tmp_path / "n.json").read_text())["guided"] is False
     # the report shows the model per iteration and search times with vs without it
@@ -124,7 +135,7 @@ def test_library_guide_trains_a_contextual_model_that_bench_then_uses(learned, t
     assert r.exit_code == 0, r.output
     assert "(contextual)" in r.output
     out = tmp_path / "c.json"
-    r = runner.invoke(app, ["bench", "lists", "--split", "test", "--timeout", "0.5",
+    r = runner.invoke(app, ["bench", _test_file(tmp_path), "--domain", "lists", "--timeout", "0.5",
                             "--workers", "0", "--library", str(db), "--json", str(out)])
     assert r.exit_code == 0, r.output
     doc = json.loads(out.read_text())

@@ -1,5 +1,6 @@
 """The caller's heap is frozen during a search, and the cyclic garbage searches leave is still
-freed: a full collection runs between searches once enough searching has passed."""
+freed: a full collection runs between searches (executors call it after each job) once
+enough searching has passed."""
 
 from __future__ import annotations
 
@@ -25,7 +26,13 @@ def _search_leaving_garbage(seconds: float) -> weakref.ref[_Node]:
         ref = weakref.ref(node)
         del node
         time.sleep(seconds)
+    base.collect_between_searches()  # as every executor does after a job
     return ref
+
+
+def _searched(seconds: float) -> None:
+    base._GC_DEBT[0] += seconds
+    base.collect_between_searches()
 
 
 @pytest.fixture(autouse=True)
@@ -66,7 +73,7 @@ def test_short_searches_do_not_collect_each_time(monkeypatch: pytest.MonkeyPatch
         with callers_heap_frozen():
             pass
     assert calls == []  # far less than 10 s of searching: no collection
-    base._collect_now_and_then(10.0)
+    _searched(10.0)
     assert calls == [1]
 
 
@@ -76,7 +83,33 @@ def test_a_costly_collection_waits_for_ten_times_its_cost(
     monkeypatch.setattr(base.gc, "collect", lambda *a: calls.append(1) or 0)
     monkeypatch.setattr(base, "GC_EVERY_SECONDS", 1.0)
     monkeypatch.setattr(base, "_GC_DEBT", [0.0, 2.0])  # the last collection took 2 s
-    base._collect_now_and_then(5.0)
+    _searched(5.0)
     assert calls == []
-    base._collect_now_and_then(15.0)
+    _searched(15.0)
     assert calls == [1]
+
+
+def test_the_collection_is_never_inside_a_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    monkeypatch.setattr(base.gc, "collect", lambda *a: calls.append(1) or 0)
+    monkeypatch.setattr(base, "GC_EVERY_SECONDS", 0.0)
+    with callers_heap_frozen():
+        pass
+    assert calls == []  # owed, not paid inside the search's clock
+    base.collect_between_searches()
+    assert calls == [1]
+
+
+def test_executors_collect_after_each_job(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hylo.domains import get_domain
+    from hylo.search.base import Budget
+    from hylo.search.executor import InlineExecutor, SearchConfig, SearchJob
+
+    calls: list[int] = []
+    monkeypatch.setattr(base, "collect_between_searches", lambda: calls.append(1))
+    domain = get_domain("lists")
+    config = SearchConfig.from_grammar("lists", domain.prior(), {"name": "enumerative"})
+    tasks = domain.suites["lists"]()[:2]
+    results = list(InlineExecutor().run(config, [SearchJob(t, Budget(seconds=0.05))
+                                                 for t in tasks]))
+    assert len(results) == 2 and calls == [1, 1]

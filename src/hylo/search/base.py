@@ -212,9 +212,9 @@ def callers_heap_frozen() -> Iterator[None]:
     millions of objects; a full collection scans them all, and one landing inside a short
     search's budget costs it seconds (measured: 1.0-1.6 s pauses at 2M live objects, which made
     a 0.05 s search take 1.9 s). Frozen objects are still freed by reference counting, and
-    their cycles by the full collection run between searches once enough searching has passed
-    (`_collect_now_and_then`). A caller that froze objects itself
-    keeps its own policy: nothing is frozen or thawed for it.
+    their cycles by the full collection the executors run between jobs once enough searching
+    has passed (`collect_between_searches`), outside any search's clock. A caller that froze
+    objects itself keeps its own policy: nothing is frozen or thawed for it.
     """
     outer = _FROZEN[0] == 0 and gc.get_freeze_count() == 0
     if outer:
@@ -227,7 +227,7 @@ def callers_heap_frozen() -> Iterator[None]:
         _FROZEN[0] -= 1
         if outer:
             gc.unfreeze()
-            _collect_now_and_then(time.perf_counter() - t0)
+            _GC_DEBT[0] += time.perf_counter() - t0
 
 
 #: seconds searched since the last full collection, and what that collection cost
@@ -238,13 +238,13 @@ GC_EVERY_SECONDS = 1.0
 GC_COST_FACTOR = 10.0
 
 
-def _collect_now_and_then(searched: float) -> None:
-    """A full collection once enough searching has passed. Needed: the cyclic garbage a
-    search leaves (a bottom-up run's banks) is only found by a full collection, and the next
-    search freezes it again before one runs, so back-to-back searches in a worker would never
-    free it (measured: two pool workers grew by about 0.5 GB a minute each over ARC tasks at
-    20 s, to 16 GB)."""
-    _GC_DEBT[0] += searched
+def collect_between_searches() -> None:
+    """A full collection once enough searching has passed since the last; every executor calls
+    it after a job, so the pause is never inside a search's budget (a big test process paid
+    1-2 s there). Needed: the cyclic garbage a search leaves (a bottom-up run's banks) is only
+    found by a full collection, and the next search freezes it again before one runs, so
+    back-to-back searches in a worker would never free it (measured: two pool workers grew by
+    about 0.5 GB a minute each over ARC tasks at 20 s, to 16 GB)."""
     if _GC_DEBT[0] < max(GC_EVERY_SECONDS, GC_COST_FACTOR * _GC_DEBT[1]):
         return
     t0 = time.perf_counter()

@@ -166,6 +166,8 @@ class JobRunner:
 
     def run(self, job: SearchJob) -> SearchResult:
         """Never raises for a job: bad weights or a failing strategy become a failed result."""
+        from hylo.search.base import collect_between_searches
+
         try:
             return self.searcher_for(job.weights).solve(job.task, job.budget)
         except RecursionError:
@@ -174,6 +176,8 @@ class JobRunner:
             return SearchResult(job.task.name, False, stopped="memory")
         except Exception as e:
             return failed(job, f"error: {type(e).__name__}: {e}")
+        finally:
+            collect_between_searches()
 
 
 class InlineExecutor(Executor):
