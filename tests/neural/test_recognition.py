@@ -184,3 +184,38 @@ def test_hostile_specs_are_refused_before_anything_is_built(tmp_path):
                              {"domain": "lists", "iteration": k})
             with pytest.raises(ValueError, match="cannot be rebuilt"):
                 load_guide(store, LISTS)
+
+
+def test_warm_start_carries_what_both_models_know_and_zeroes_new_names():
+    import torch
+
+    from hylo.core.dsl import Primitive
+    from hylo.neural.recognition import warm_start
+
+    old_g = LISTS.prior()
+    old = build_model(old_g, LISTS.task_encoder, "lists", mode="contextual", seed=1)
+    with torch.no_grad():
+        for p in old.head.parameters():
+            p.uniform_(-1, 1)
+    # the next iteration's library has a new name (in the middle of the vocabulary)
+    new_g = old_g.with_primitives([Primitive("m-new", REQ, lambda xs: xs)], -1.0)
+    new = build_model(new_g, LISTS.task_encoder, "lists", mode="contextual", seed=2)
+    assert "m-new" in new.index and len(new.vocab) == len(old.vocab) + 1
+    assert warm_start(new, old)
+    for k, v in old.encoder.state_dict().items():
+        assert torch.equal(v, new.encoder.state_dict()[k])
+    lo, ln = old.head[-1], new.head[-1]
+    vo, vn = len(old.vocab), len(new.vocab)
+    for name in (n for n in new.vocab if n in old.index):
+        j, k = new.index[name], old.index[name]
+        for r_new, ctx in enumerate([*new.contexts, None]):
+            r_old = old.unigram_row if ctx is None else old.row.get(ctx)
+            if r_old is None:  # a context of the new name: starts at zero
+                assert not ln.weight[r_new * vn + j].any()
+            else:
+                assert torch.equal(ln.weight[r_new * vn + j], lo.weight[r_old * vo + k])
+    j = new.index["m-new"]
+    for r in range(new.rows):  # the new name starts at the grammar's weight everywhere
+        assert not ln.weight[r * vn + j].any() and ln.bias[r * vn + j] == 0
+    unigram = build_model(new_g, LISTS.task_encoder, "lists", mode="unigram")
+    assert not warm_start(unigram, old)  # another mode: nothing carried

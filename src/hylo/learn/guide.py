@@ -49,6 +49,7 @@ class GuideConfig:
     hidden: int = 64
     threads: int = 1
     seed: int = 0
+    warm_start: bool = True  # continue from the last iteration's model
 
     def budget(self, previous_seconds: float | None) -> float:
         if previous_seconds is None:
@@ -90,8 +91,9 @@ def replays(grammar: Grammar, frontiers: Frontiers,
 def train_guide(domain: Any, grammar: Grammar, frontiers: Frontiers,
                 tasks: Mapping[str, Task], config: GuideConfig, seconds: float,
                 seed: int = 0, progress: Callable[[str], None] | None = None,
-                ) -> tuple[Any, dict]:
-    """(model, metrics) of one dream/recognition phase within about `seconds`."""
+                previous: Any = None) -> tuple[Any, dict]:
+    """(model, metrics) of one dream/recognition phase within about `seconds`, continuing from
+    `previous` (the last iteration's model) where it fits (`warm_start`)."""
     from hylo.learn.dreams import dream
     from hylo.neural.recognition import (
         Dataset,
@@ -99,6 +101,7 @@ def train_guide(domain: Any, grammar: Grammar, frontiers: Frontiers,
         build_model,
         make_items,
         train_model,
+        warm_start,
     )
 
     if domain.task_encoder is None:
@@ -106,6 +109,7 @@ def train_guide(domain: Any, grammar: Grammar, frontiers: Frontiers,
     t0 = time.perf_counter()
     model = build_model(grammar, domain.task_encoder, domain.name, mode=config.mode,
                         hidden=config.hidden, seed=config.seed + seed)
+    warm = previous is not None and config.warm_start and warm_start(model, previous)
     features: dict[str, Any] = {}
     rep = make_items(model, grammar, replays(grammar, frontiers, tasks), "replay", features)
     dream_stats: dict[str, int] = {}
@@ -127,6 +131,7 @@ def train_guide(domain: Any, grammar: Grammar, frontiers: Frontiers,
     metrics["seconds_dreams"] = round(t_dream, 2)
     metrics["seconds_total"] = round(time.perf_counter() - t0, 2)
     metrics["mode"] = config.mode
+    metrics["warm_start"] = bool(warm)
     return model, metrics
 
 
@@ -210,8 +215,12 @@ def train_library_guide(store: Store, domain: Any, config: GuideConfig, seconds:
     iteration = max(done, default=0)
     grammar = load_grammar(store, domain.dsl, domain.name, default=domain.prior())
     _, train, _ = _tasks(LearnConfig.from_json(runs[-1].config))
+    try:
+        previous = load_guide(store, domain) if config.warm_start else None
+    except ValueError:  # a damaged stored model: train from scratch
+        previous = None
     model, metrics = train_guide(domain, grammar, frontiers, {t.name: t for t in train}, config,
-                                 seconds, seed=iteration, progress=progress)
+                                 seconds, seed=iteration, progress=progress, previous=previous)
     metrics["budget_seconds"] = round(seconds, 2)
     with store.transaction():
         version = save_guide(store, model, metrics, iteration, domain.name)

@@ -304,7 +304,7 @@ def _iteration(store: Store, config: LearnConfig, state: _State, train: list[Tas
     t_dream0 = time.perf_counter()
     if config.guide is not None and frontiers.solved():
         guide_model, guide_info = _dream(config, grammar, frontiers, by_name, i, state,
-                                         reporter)
+                                         reporter, store)
         weights = _guide_weights(guide_model, grammar, [*train, *test])
     t_dream = time.perf_counter() - t_dream0
 
@@ -416,17 +416,22 @@ def _learner_iteration(learner: Any, store: Store, config: LearnConfig, state: _
 
 def _dream(config: LearnConfig, grammar: Grammar, frontiers: Frontiers,
            by_name: dict[str, Task], i: int, state: _State, reporter: Reporter,
-           ) -> tuple[Any, dict]:
+           store: Store) -> tuple[Any, dict]:
     """The dream/recognition phase: a model trained within the guide's share of the previous
-    iteration's time (`hylo.learn.guide`)."""
+    iteration's time (`hylo.learn.guide`), continuing from the last iteration's model."""
     from hylo.domains import get_domain
-    from hylo.learn.guide import GuideConfig, train_guide
+    from hylo.learn.guide import GuideConfig, load_guide, train_guide
 
     gc = GuideConfig.from_json(config.guide)
     seconds = gc.budget(state.last_seconds)
     reporter.phase(f"iteration {i}: dream ({gc.mode} recognition, {seconds:.0f}s)", 1)
-    model, info = train_guide(get_domain(config.domain), grammar, frontiers, by_name, gc,
-                              seconds, seed=i)
+    domain = get_domain(config.domain)
+    try:
+        previous = load_guide(store, domain, iteration=i - 1) if gc.warm_start else None
+    except ValueError:  # a damaged stored model: train from scratch
+        previous = None
+    model, info = train_guide(domain, grammar, frontiers, by_name, gc, seconds, seed=i,
+                              previous=previous)
     info["budget_seconds"] = round(seconds, 2)
     reporter.advance()
     reporter.message(f"iteration {i}: recognition on {info['replays']} replays and "
