@@ -73,6 +73,10 @@ class Domain:
       (`hylo.neural.encoders.TaskEncoder`, a torch module) built from its stored `spec`, or the
       domain's default encoder for None. Torch is imported only when it is called. None: the
       domain's tasks cannot be read by a recognition model (search is then unguided).
+    - `case_error(output, expected)`: how far an output is from the expected one, a float >= 0
+      that is 0.0 exactly when `equal(output, expected)` (numbers: absolute difference; strings:
+      edit distance; per printed stream). Genetic programming selects on these per-case errors
+      (lexicase). None: 0.0 when equal, else 1.0 (`case_error`).
     - `plausible(task, predictions)`: whether a fit's outputs on the task's queries are
       believable (grids: of the size the train pairs predict). Bottom-up search with several
       `attempts` ranks an implausible fit after the others. None: all are.
@@ -99,6 +103,7 @@ class Domain:
     plausible: Callable[[Task, Sequence[Any]], bool] | None = None
     task_weights: Callable[[Task], Mapping[str, float]] | None = None
     task_encoder: Callable[[dict[str, Any] | None], Any] | None = None
+    case_error: Callable[[Any, Any], float] | None = None
 
     def prior(self) -> Grammar:
         """The grammar search starts from without a library: uniform weights, or the domain's
@@ -107,6 +112,12 @@ class Domain:
         spec = self.search_defaults.get("prior") or {}
         return Grammar(self.dsl, dict(spec.get("log_weights", {})),
                        float(spec.get("log_variable", 0.0)))
+
+    def error(self, output: Any, expected: Any) -> float:
+        """The per-case error of `output` against `expected` (`case_error`, or 0/1)."""
+        if self.case_error is not None:
+            return float(self.case_error(output, expected))
+        return 0.0 if self.equal(output, expected) else 1.0
 
     def default_searcher(self) -> dict[str, Any]:
         spec = self.search_defaults.get("searcher")
