@@ -195,7 +195,7 @@ def test_warm_start_carries_what_both_models_know_and_zeroes_new_names():
     old_g = LISTS.prior()
     old = build_model(old_g, LISTS.task_encoder, "lists", mode="contextual", seed=1)
     with torch.no_grad():
-        for p in old.head.parameters():
+        for p in old.parameters():
             p.uniform_(-1, 1)
     # the next iteration's library has a new name (in the middle of the vocabulary)
     new_g = old_g.with_primitives([Primitive("m-new", REQ, lambda xs: xs)], -1.0)
@@ -205,17 +205,18 @@ def test_warm_start_carries_what_both_models_know_and_zeroes_new_names():
     for k, v in old.encoder.state_dict().items():
         assert torch.equal(v, new.encoder.state_dict()[k])
     lo, ln = old.head[-1], new.head[-1]
-    vo, vn = len(old.vocab), len(new.vocab)
     for name in (n for n in new.vocab if n in old.index):
         j, k = new.index[name], old.index[name]
-        for r_new, ctx in enumerate([*new.contexts, None]):
-            r_old = old.unigram_row if ctx is None else old.row.get(ctx)
+        assert torch.equal(ln.weight[j], lo.weight[k]) and ln.bias[j] == lo.bias[k]
+        for r_new, ctx in enumerate(new.contexts):
+            r_old = old.row.get(ctx)
             if r_old is None:  # a context of the new name: starts at zero
-                assert not ln.weight[r_new * vn + j].any()
+                assert new.table[r_new, j] == 0 and not new.low[:, r_new, j].any()
             else:
-                assert torch.equal(ln.weight[r_new * vn + j], lo.weight[r_old * vo + k])
-    j = new.index["m-new"]
-    for r in range(new.rows):  # the new name starts at the grammar's weight everywhere
-        assert not ln.weight[r * vn + j].any() and ln.bias[r * vn + j] == 0
+                assert new.table[r_new, j] == old.table[r_old, k]
+                assert torch.equal(new.low[:, r_new, j], old.low[:, r_old, k])
+    j = new.index["m-new"]  # the new name starts at the grammar's weight everywhere
+    assert not ln.weight[j].any() and ln.bias[j] == 0
+    assert not new.table[:, j].any() and not new.low[:, :, j].any()
     unigram = build_model(new_g, LISTS.task_encoder, "lists", mode="unigram")
     assert not warm_start(unigram, old)  # another mode: nothing carried

@@ -89,8 +89,21 @@ class RecognitionModel(nn.Module):
         self.unigram_row = len(self.contexts)  # holes outside the contexts (and the unigram)
         self.rows = len(self.contexts) + 1
         hidden = int(spec.get("hidden", 64))
+        v = len(self.vocab)
+        # factored (contextual models from now on): the head predicts the task's unigram change
+        # only; a context's row adds a table learned over all tasks (a bigram grammar) and a
+        # rank-`rank` task-dependent term. A full head (a row per context per task: rows x V
+        # outputs from 98 training programs) fitted the held-out replays best after one epoch
+        # and fell far below the grammar after.
+        self.factored = bool(self.contexts) and bool(spec.get("factored", False))
+        rank = int(spec.get("rank", 0)) if self.factored else 0
+        outputs = v if self.factored else self.rows * v
         self.head = nn.Sequential(nn.Linear(encoder.dim, hidden), nn.ReLU(),  # type: ignore[arg-type]
-                                  nn.Linear(hidden, self.rows * len(self.vocab)))
+                                  nn.Linear(hidden, outputs))
+        if self.factored:
+            self.table = nn.Parameter(torch.zeros(len(self.contexts), v))
+            self.mix = nn.Linear(hidden, rank) if rank else None
+            self.low = nn.Parameter(torch.zeros(rank, len(self.contexts), v)) if rank else None
         last = self.head[-1]
         nn.init.zeros_(last.weight)  # type: ignore[arg-type]
         nn.init.zeros_(last.bias)  # type: ignore[arg-type]
@@ -104,12 +117,15 @@ class RecognitionModel(nn.Module):
         return str(self.spec.get("mode", "unigram"))
 
     def forward(self, batch: Any) -> torch.Tensor:
-        delta = self.head(self.encoder(batch)).view(-1, self.rows, len(self.vocab))
-        if self.contexts and self.spec.get("residual", False):
-            # a context's row is the task's unigram change plus its own: a context the data
-            # never shows stays at the predicted unigram (and is then not sent to search)
-            delta = torch.cat([delta[:, :-1] + delta[:, -1:], delta[:, -1:]], dim=1)
-        return self.base + delta
+        if not self.factored:
+            delta = self.head(self.encoder(batch)).view(-1, self.rows, len(self.vocab))
+            return self.base + delta
+        hidden = self.head[:-1](self.encoder(batch))
+        uni = self.head[-1](hidden)[:, None, :]  # (tasks, 1, V)
+        ctx = uni + self.table[None]  # a context the data never shows: the task's unigram
+        if self.low is not None and self.mix is not None:
+            ctx = ctx + torch.einsum("tr,rcv->tcv", self.mix(hidden), self.low)
+        return self.base + torch.cat([ctx, uni], dim=1)
 
     def context_row(self, parent: str | None, position: int) -> int:
         """The row of a choice's hole (the unigram row outside the model's contexts)."""
@@ -143,7 +159,8 @@ class RecognitionModel(nn.Module):
 
 def build_model(grammar: Grammar, encoder_factory: Callable[[dict | None], nn.Module],
                 domain: str, mode: str = "unigram", hidden: int = 64,
-                encoder_spec: dict | None = None, seed: int = 0) -> RecognitionModel:
+                encoder_spec: dict | None = None, seed: int = 0,
+                rank: int = 2) -> RecognitionModel:
     """A fresh model for `grammar`'s names; it predicts the grammar itself until trained."""
     vocab = vocabulary(grammar)
     contexts = grammar_contexts(grammar) if mode == "contextual" else []
@@ -153,38 +170,45 @@ def build_model(grammar: Grammar, encoder_factory: Callable[[dict | None], nn.Mo
         encoder = encoder_factory(encoder_spec)
         spec = {"mode": mode, "vocab": vocab, "base": base, "hidden": hidden,
                 "contexts": [list(c) for c in contexts], "encoder": encoder.spec,
-                "domain": domain, "residual": True}
+                "domain": domain, "factored": True, "rank": rank}
         return RecognitionModel(spec, encoder)
 
 
 def warm_start(model: RecognitionModel, previous: RecognitionModel) -> bool:
-    """Start `model` from `previous` (the last iteration's, same mode and encoder): the encoder
-    and hidden layer as they are, and the output weights of every (context, name) both know;
+    """Start `model` from `previous` (the last iteration's, same mode and shape): the encoder
+    and hidden layer as they are, and every output weight of a (context, name) both know;
     names new to the library start at zero (the grammar's weight). Training then continues
     across iterations instead of starting over (measured on lists: the loop's later
     iterations leave the dream phase 5-6 s, 7-11 epochs, where a model peaks after about 15).
     False, changing nothing, when the two do not fit."""
-    if (previous.mode != model.mode or previous.spec.get("encoder") != model.spec.get("encoder")
-            or previous.spec.get("hidden") != model.spec.get("hidden")
-            or bool(previous.spec.get("residual")) != bool(model.spec.get("residual"))):
+    same = ("mode", "encoder", "hidden", "factored", "rank")
+    if any(previous.spec.get(k) != model.spec.get(k) for k in same):
         return False
+    pairs = [(j, previous.index[n]) for n, j in model.index.items() if n in previous.index]
+    new_j = torch.tensor([j for j, _ in pairs], dtype=torch.long)
+    old_k = torch.tensor([k for _, k in pairs], dtype=torch.long)
+    old_rows = {c: i for i, c in enumerate(previous.contexts)}
+    # (new context row, old context row) of the contexts both have
+    ctx_pairs = [(r, old_rows[c]) for r, c in enumerate(model.contexts) if c in old_rows]
     with torch.no_grad():
         model.encoder.load_state_dict(previous.encoder.state_dict())
         model.head[0].load_state_dict(previous.head[0].state_dict())
-        old_rows = {c: i for i, c in enumerate(previous.contexts)}
-        old_rows[None] = previous.unigram_row  # type: ignore[index]
-        new_rows = [*model.contexts, None]
         last, old_last = model.head[-1], previous.head[-1]
-        v_old, v_new = len(previous.vocab), len(model.vocab)
-        for r, c in enumerate(new_rows):
-            o = old_rows.get(c)  # type: ignore[arg-type]
-            if o is None:
-                continue
-            for n, j in model.index.items():
-                k = previous.index.get(n)
-                if k is not None:
-                    last.weight[r * v_new + j] = old_last.weight[o * v_old + k]
-                    last.bias[r * v_new + j] = old_last.bias[o * v_old + k]
+        v_new, v_old = len(model.vocab), len(previous.vocab)
+        if model.factored:
+            last.weight[new_j] = old_last.weight[old_k]
+            last.bias[new_j] = old_last.bias[old_k]
+            if model.mix is not None and previous.mix is not None:
+                model.mix.load_state_dict(previous.mix.state_dict())
+            for r, o in ctx_pairs:
+                model.table[r, new_j] = previous.table[o, old_k]
+                if model.low is not None and previous.low is not None:
+                    model.low[:, r, new_j] = previous.low[:, o, old_k]
+        else:
+            rows = [*ctx_pairs, (model.unigram_row, previous.unigram_row)]
+            for r, o in rows:
+                last.weight[r * v_new + new_j] = old_last.weight[o * v_old + old_k]
+                last.bias[r * v_new + new_j] = old_last.bias[o * v_old + old_k]
     return True
 
 
@@ -438,6 +462,9 @@ def check_spec(spec: Mapping[str, Any]) -> None:
     if len(vocab) * (len(contexts) + 1) > MAX_OUTPUTS:
         raise ValueError(f"a recognition model of {len(vocab)} names x {len(contexts) + 1} "
                          f"rows exceeds {MAX_OUTPUTS} outputs")
+    rank = spec.get("rank", 0)
+    if isinstance(rank, bool) or not isinstance(rank, int) or not 0 <= rank <= 64:
+        raise ValueError(f"a recognition spec's rank must be an integer in 0..64, got {rank!r}")
     sizes = [spec.get("hidden", 64)]
     enc = spec.get("encoder")
     if not isinstance(enc, Mapping):
