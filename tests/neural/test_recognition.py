@@ -220,3 +220,21 @@ def test_warm_start_carries_what_both_models_know_and_zeroes_new_names():
     assert not new.table[:, j].any() and not new.low[:, :, j].any()
     unigram = build_model(new_g, LISTS.task_encoder, "lists", mode="unigram")
     assert not warm_start(unigram, old)  # another mode: nothing carried
+
+
+def test_a_hole_with_only_fixed_weight_candidates_has_finite_gradients():
+    import math
+
+    from hylo.neural.recognition import Item
+
+    v = 3
+    # choice 0: a learned name among learned candidates; choice 1: a literal, the only candidate
+    item = Item("t", None, row=torch.tensor([0, 0]), chosen=torch.tensor([1, -1]),
+                chosen_fixed=torch.tensor([0.0, -2.0]),
+                cand=torch.tensor([[0.0, 0.0, -math.inf], [-math.inf] * v]),
+                fixed=torch.tensor([-math.inf, -2.0]))
+    logits = torch.zeros(1, 1, v, requires_grad=True)
+    ll = log_likelihoods(logits, [item])
+    ll.sum().backward()
+    assert torch.isfinite(ll).all() and torch.isfinite(logits.grad).all()
+    assert ll.item() == pytest.approx(math.log(0.5))  # the literal's choice costs nothing

@@ -294,7 +294,14 @@ def log_likelihoods(logits: torch.Tensor, items: Sequence[Item]) -> torch.Tensor
     cand = torch.cat([it.cand for it in items]).to(logits.device)
     fixed = torch.cat([it.fixed for it in items]).to(logits.device)
     rows = logits[owner, row]
-    norm = torch.logaddexp(torch.logsumexp(rows + cand, dim=1), fixed)
+    # a hole whose candidates are all fixed-weight names (a task's literals) has no learned
+    # candidate: its logsumexp over nothing is -inf, and its gradient NaN (measured: the grids
+    # model's loss went NaN at the first step), so such rows are summed over zeros and dropped
+    learned = torch.isfinite(cand).any(dim=1)
+    scores = torch.where(learned[:, None], rows + cand, torch.zeros_like(cand))
+    lse = torch.where(learned, torch.logsumexp(scores, dim=1),
+                      torch.full_like(fixed, -math.inf))
+    norm = torch.logaddexp(lse, fixed)
     picked = torch.where(chosen >= 0, rows.gather(1, chosen.clamp(min=0)[:, None])[:, 0],
                          chosen_fixed)
     per_choice = picked - norm
@@ -344,7 +351,7 @@ def train_model(model: RecognitionModel, replays: Dataset, dreams: Dataset,
                                weight_decay=config.weight_decay)
         t0 = time.perf_counter()
         best = (_valid_loss(model, valid) if valid else math.inf, _state(model), 0)
-        epoch = 0
+        epoch = skipped_steps = 0
         rng.shuffle(dream_items)
         cursor = [0]
         while (epoch < config.max_epochs and time.perf_counter() - t0 < config.seconds
@@ -357,6 +364,9 @@ def train_model(model: RecognitionModel, replays: Dataset, dreams: Dataset,
                 batch = _to(model.encoder.collate([it.features for it in part]), device)
                 ll = log_likelihoods(model(batch), part)
                 loss = -ll.mean()
+                if not torch.isfinite(loss):  # never let one bad batch poison the weights
+                    skipped_steps += 1
+                    continue
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -374,7 +384,7 @@ def train_model(model: RecognitionModel, replays: Dataset, dreams: Dataset,
                 progress(f"recognition epoch {epoch}: train loss {total / len(train):.3f}"
                          + (f", held-out {v:.3f}" if valid else ""))
         model.load_state_dict(best[1])
-        metrics.update(epochs=epoch, best_epoch=best[2],
+        metrics.update(epochs=epoch, best_epoch=best[2], skipped_steps=skipped_steps,
                        seconds=round(time.perf_counter() - t0, 2))
         if valid:
             metrics["valid_log_likelihood"] = round(-_valid_loss(model, valid), 4)
