@@ -238,3 +238,19 @@ def test_a_hole_with_only_fixed_weight_candidates_has_finite_gradients():
     ll.sum().backward()
     assert torch.isfinite(ll).all() and torch.isfinite(logits.grad).all()
     assert ll.item() == pytest.approx(math.log(0.5))  # the literal's choice costs nothing
+
+
+def test_a_contextual_model_starts_from_a_unigram_one():
+    from hylo.neural.recognition import warm_start
+
+    g = LISTS.prior()
+    uni = build_model(g, LISTS.task_encoder, "lists", mode="unigram", seed=1)
+    with torch.no_grad():
+        for p in uni.parameters():
+            p.uniform_(-1, 1)
+    ctx = build_model(g, LISTS.task_encoder, "lists", mode="contextual", seed=2)
+    assert warm_start(ctx, uni)
+    tasks = _tasks("sort", 3, 0)
+    # the table starts at zero: every context row is the unigram model's prediction
+    for u, c in zip(uni.predict(tasks), ctx.predict(tasks), strict=True):
+        assert c["$contexts"]["rows"][0][2] == [round(u[n], 4) for n in c["$contexts"]["names"]]

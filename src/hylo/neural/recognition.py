@@ -175,14 +175,21 @@ def build_model(grammar: Grammar, encoder_factory: Callable[[dict | None], nn.Mo
 
 
 def warm_start(model: RecognitionModel, previous: RecognitionModel) -> bool:
-    """Start `model` from `previous` (the last iteration's, same mode and shape): the encoder
+    """Start `model` from `previous` (the last iteration's, same mode and shape, or a unigram
+    model for a factored contextual one): the encoder
     and hidden layer as they are, and every output weight of a (context, name) both know;
     names new to the library start at zero (the grammar's weight). Training then continues
     across iterations instead of starting over (measured on lists: the loop's later
     iterations leave the dream phase 5-6 s, 7-11 epochs, where a model peaks after about 15).
     False, changing nothing, when the two do not fit."""
-    same = ("mode", "encoder", "hidden", "factored", "rank")
+    same = ("encoder", "hidden")
     if any(previous.spec.get(k) != model.spec.get(k) for k in same):
+        return False
+    # a factored contextual model also starts from a unigram one: its head is the same shape,
+    # and its context table starts at zero (the unigram's predictions)
+    from_unigram = model.factored and not previous.contexts
+    if not from_unigram and any(previous.spec.get(k) != model.spec.get(k)
+                                for k in ("mode", "factored", "rank")):
         return False
     pairs = [(j, previous.index[n]) for n, j in model.index.items() if n in previous.index]
     new_j = torch.tensor([j for j, _ in pairs], dtype=torch.long)
@@ -198,6 +205,8 @@ def warm_start(model: RecognitionModel, previous: RecognitionModel) -> bool:
         if model.factored:
             last.weight[new_j] = old_last.weight[old_k]
             last.bias[new_j] = old_last.bias[old_k]
+            if from_unigram:
+                return True
             if model.mix is not None and previous.mix is not None:
                 model.mix.load_state_dict(previous.mix.state_dict())
             for r, o in ctx_pairs:
