@@ -844,9 +844,12 @@ def library_guide(
     domain_name: str = typer.Option(DEFAULT_DOMAIN, "--domain", help="Domain of the library."),
     mode: str = typer.Option("unigram", "--mode", help="unigram or contextual (bigram)."),
     seconds: float = typer.Option(120.0, "--seconds", help="Time for dreams and training."),
+    fresh: bool = typer.Option(False, "--fresh", help="Train from scratch, not from the "
+                               "library's latest model."),
 ) -> None:
     """Train a recognition model for the library's latest grammar (from its frontiers and
-    dreams) and store it as the library's newest; searches with --library then use it."""
+    dreams) and store it as the library's newest; searches with --library then use it. It
+    continues from the library's latest model where that fits (`--fresh`: from scratch)."""
     from hylo.learn.guide import GuideConfig, train_library_guide
     from hylo.library.store import StoreError
 
@@ -862,14 +865,16 @@ def library_guide(
     store = _store(library)
     try:
         with store:
-            version, m = train_library_guide(store, domain, GuideConfig(mode=mode), seconds,
+            config = GuideConfig(mode=mode, warm_start=not fresh)
+            version, m = train_library_guide(store, domain, config, seconds,
                                              progress=lambda text: err.print(safe(text)))
     except (StoreError, ValueError) as e:
         fail(e)
     held = (f"; held-out replays {m['valid_log_likelihood']:.2f} nats vs "
             f"{m['valid_log_likelihood_grammar']:.2f} under the grammar"
             if "valid_log_likelihood" in m else "")
-    console.print(f"recognition:{safe(domain.name)} v{version} ({mode}): {m['replays']} "
+    start = ", from the previous model" if m.get("warm_start") else ""
+    console.print(f"recognition:{safe(domain.name)} v{version} ({mode}{start}): {m['replays']} "
                   f"replays, {m['dreams']} dreams, {m.get('epochs', 0)} epochs{held}")
 
 

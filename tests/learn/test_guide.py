@@ -133,7 +133,7 @@ def test_library_guide_trains_a_contextual_model_that_bench_then_uses(learned, t
     r = runner.invoke(app, ["library", "guide", "--library", str(db), "--mode", "contextual",
                             "--seconds", "3"])
     assert r.exit_code == 0, r.output
-    assert "(contextual)" in r.output
+    assert "(contextual, from the previous model)" in r.output  # the loop's unigram one
     out = tmp_path / "c.json"
     r = runner.invoke(app, ["bench", _test_file(tmp_path), "--domain", "lists", "--timeout", "0.5",
                             "--workers", "0", "--library", str(db), "--json", str(out)])
