@@ -74,9 +74,9 @@ SEARCH_DEFAULTS = {
     # 10 at -2.0 (the engine's default), 12 at +1.0.
     "constants": {"log_weight": 0.0},
     "benchmark": {
-        "request": "str -> str",
+        "request": "str -> int",
         "suite": "general",
-        "task": "sum-of-digits",
+        "task": "count-vowels",
     },
 }
 
