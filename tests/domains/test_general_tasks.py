@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import hylo.domains
 from hylo.core.task import Task
@@ -274,3 +276,32 @@ def test_builtin_suite_and_registration() -> None:
         t.name for t in test}
     assert domain.error("abc", "abd") == 1.0 and domain.error(1.0, 1.0) == 0.0
     assert domain.load_file is load_tasks
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["name", "type", "input", "output", "examples", "i", "o", "held_out",
+                         "constants", "string", "int", "char"]), inner, max_size=4),
+    max_leaves=20)
+type_names = st.sampled_from(["int", "float", "str", "string", "char", "bool", "list(int)",
+                              "pair(str, int)", "list-of-char", "x", "list(", "pair(int)"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.fixed_dictionaries(
+    {"name": st.text(max_size=3) | json_values,
+     "type": st.fixed_dictionaries({"input": type_names | st.lists(type_names, max_size=3),
+                                    "output": type_names}) | json_values,
+     "examples": st.lists(st.fixed_dictionaries({"i": json_values, "o": json_values}),
+                          max_size=3) | json_values},
+    optional={"held_out": json_values, "constants": json_values}), max_size=3) | json_values)
+def test_arbitrary_json_is_tasks_or_one_task_file_error(data: Any) -> None:
+    try:
+        tasks = parse_tasks(json.dumps(data), "fuzz.json")
+    except TaskFileError as e:
+        assert "\n" not in str(e) and str(e).startswith("fuzz.json: ")
+    else:
+        again = parse_tasks(dump_tasks(tasks, {}), "again")
+        assert [(t.name, t.request, t.examples) for t in again] == \
+            [(t.name, t.request, t.examples) for t in tasks]
