@@ -74,6 +74,7 @@ _INF = 1 << 30
 _MIN_SECONDS = 0.001
 _CHECK = 64  # programs (or draws) between two looks at the clock
 _MAX_CACHE = 300_000  # programs whose errors are kept; past it the cache keeps the population
+_SELECT_CELLS = 1 << 22  # lexicase's working set: selections x distinct rows, per chunk
 _TRIES = 4  # attempts at a child new to its generation before a duplicate is accepted
 
 
@@ -204,49 +205,79 @@ def mad_epsilon(errors: np.ndarray) -> np.ndarray:
     return np.median(np.abs(errors - median), axis=0)
 
 
-def lexicase_select(errors: np.ndarray, n: int, rng: np.random.Generator,
-                    epsilon: np.ndarray | None = None) -> np.ndarray:
-    """`n` lexicase selections (indices of rows of `errors`, programs x cases), vectorised.
+class Lexicase:
+    """Lexicase selection over one error matrix (programs x cases), vectorised over all the
+    selections asked for at once (`select`).
 
     Each selection takes the cases in its own random order and keeps, case after case, the
     candidates whose error is the lowest among those left (within `epsilon[case]` of it for
     epsilon-lexicase), until one is left or the cases run out; ties left at the end are broken
     uniformly. Programs with equal error rows are one candidate weighted by their number, which
-    changes nothing in the distribution and makes the work depend on distinct rows only.
+    changes nothing in the distribution and makes the work depend on distinct rows only; the
+    first case's filter is one mask per case, shared by every selection.
     """
-    count, cases = errors.shape
-    if count == 0 or n <= 0:
+
+    def __init__(self, errors: np.ndarray, epsilon: np.ndarray | None = None) -> None:
+        self.count, self.cases = errors.shape
+        if self.count == 0:
+            raise ValueError("lexicase selection from no programs")
+        uniq, inverse, counts = np.unique(errors, axis=0, return_inverse=True,
+                                          return_counts=True)
+        self.uniq = uniq
+        self.counts = counts
+        self.k = len(uniq)
+        self.eps = (np.zeros(self.cases) if epsilon is None
+                    else np.asarray(epsilon, dtype=float))
+        self.members = np.argsort(inverse.reshape(-1), kind="stable")
+        self.starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        if self.cases:
+            self.first = (uniq <= (uniq.min(axis=0) + self.eps)[None, :]).T  # (cases, k)
+
+    def select(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """`n` selections (row indices of the matrix)."""
+        if n <= 0:
+            return np.zeros(0, dtype=np.int64)
+        k, cases = self.k, self.cases
+        if k == 1 or cases == 0:
+            return rng.integers(self.count, size=n)
+        chunk = max(1, _SELECT_CELLS // k)  # selections x distinct rows held at once
+        if n > chunk:
+            return np.concatenate([self._select(min(chunk, n - i), rng)
+                                   for i in range(0, n, chunk)])
+        return self._select(n, rng)
+
+    def _select(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        k, cases = self.k, self.cases
+        uniq, eps, counts = self.uniq, self.eps, self.counts
+        order = np.argsort(rng.random((n, cases)), axis=1)
+        alive = self.first[order[:, 0]]  # (n, k)
+        active = np.flatnonzero(alive.sum(axis=1) > 1)
+        for t in range(1, cases):
+            if active.size == 0:
+                break
+            cols = order[active, t]
+            e = uniq[:, cols].T  # (active, k)
+            a = alive[active]
+            best = np.where(a, e, np.inf).min(axis=1)
+            a &= e <= (best + eps[cols])[:, None]
+            alive[active] = a
+            active = active[a.sum(axis=1) > 1]
+        # One group per selection, in proportion to its programs among the survivors, then
+        # one of its programs uniformly.
+        cum = np.cumsum(alive * counts[None, :], axis=1)
+        r = rng.random(n) * cum[:, -1]
+        group = np.minimum((cum <= r[:, None]).sum(axis=1), k - 1)
+        within = np.minimum((rng.random(n) * counts[group]).astype(np.int64), counts[group] - 1)
+        return self.members[self.starts[group] + within]
+
+
+def lexicase_select(errors: np.ndarray, n: int, rng: np.random.Generator,
+                    epsilon: np.ndarray | None = None) -> np.ndarray:
+    """`n` lexicase selections (indices of rows of `errors`, programs x cases); with
+    `epsilon` (one per case) epsilon-lexicase. See `Lexicase`."""
+    if errors.shape[0] == 0 or n <= 0:
         return np.zeros(0, dtype=np.int64)
-    uniq, inverse, counts = np.unique(errors, axis=0, return_inverse=True, return_counts=True)
-    inverse = inverse.reshape(-1)
-    k = len(uniq)
-    if k == 1 or cases == 0:
-        return rng.integers(count, size=n)
-    eps = np.zeros(cases) if epsilon is None else np.asarray(epsilon, dtype=float)
-    order = np.argsort(rng.random((n, cases)), axis=1)
-    # The first case filters every selection from the whole population: one mask per case.
-    first = uniq <= (uniq.min(axis=0) + eps)[None, :]  # (k, cases)
-    alive = first.T[order[:, 0]]  # (n, k)
-    active = np.flatnonzero(alive.sum(axis=1) > 1)
-    for t in range(1, cases):
-        if active.size == 0:
-            break
-        cols = order[active, t]
-        e = uniq[:, cols].T  # (active, k)
-        a = alive[active]
-        best = np.where(a, e, np.inf).min(axis=1)
-        a &= e <= (best + eps[cols])[:, None]
-        alive[active] = a
-        active = active[a.sum(axis=1) > 1]
-    # One group per selection, in proportion to its programs among the survivors, then one of
-    # its programs uniformly.
-    cum = np.cumsum(alive * counts[None, :], axis=1)
-    r = rng.random(n) * cum[:, -1]
-    group = np.minimum((cum <= r[:, None]).sum(axis=1), k - 1)
-    members = np.argsort(inverse, kind="stable")
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    within = np.minimum((rng.random(n) * counts[group]).astype(np.int64), counts[group] - 1)
-    return members[starts[group] + within]
+    return Lexicase(errors, epsilon).select(n, rng)
 
 
 def tournament_select(totals: np.ndarray, sizes: np.ndarray, n: int, rng: np.random.Generator,
@@ -313,7 +344,7 @@ class GeneticSearcher(Searcher):
         all_inputs: bool = False,
     ) -> None:
         super().__init__(grammar, domain)
-        self.population = _number("population", population, 1, 1_000_000, True)
+        self.population = _number("population", population, 1, 100_000, True)
         self.generations = _number("generations", generations, 0, 10_000_000, True)
         self.max_size = _number("max_size", max_size, 1, 1000, True)
         self.max_depth = _number("max_depth", max_depth, 0, 100, True)
@@ -431,6 +462,7 @@ class Evolution:
         self.root_ctx = grammar.context(*ROOT)
         self.epoch = 0
         self.best_total = math.inf
+        self._lexicase: Lexicase | None = None
 
     # ------------------------------------------------------------ types and envs as numbers
     def tid(self, tau: Type) -> int:
@@ -987,6 +1019,7 @@ class Evolution:
         order = np.lexsort((sizes, totals))
         self.best_total = min(self.best_total, float(totals[order[0]]))
         children: list[GNode] = [population[i] for i in order[: min(s.elitism, count)]]
+        self._lexicase = None  # this generation's
         texts = {c.text for c in children}
         want = s.population
         ops = []
@@ -996,26 +1029,31 @@ class Evolution:
             op = 0 if x < s.crossover else 1 if x < s.crossover + s.mutation else 2
             ops.append(op)
             needed += 2 if op == 0 else 1
-        needed *= _TRIES  # parents for the retries too (drawn at once: one vectorised pass)
         t0 = time.perf_counter()
-        if s.selection == "tournament":
-            parents = tournament_select(totals, sizes, needed, self.np_rng, s.tournament_size)
-        else:
-            eps = mad_epsilon(errors) if s.selection == "epsilon-lexicase" else None
-            parents = lexicase_select(errors, needed, self.np_rng, eps)
+        picks = self.select(errors, totals, sizes, needed).tolist()
         self.select_seconds += time.perf_counter() - t0
-        picks = parents.tolist()
+        spare: list[int] = []  # parents for retries, drawn in batches when needed
         k = 0
+
+        def parent() -> GNode:
+            nonlocal k
+            if k < len(picks):
+                k += 1
+                return population[picks[k - 1]]
+            if not spare:
+                t1 = time.perf_counter()
+                spare.extend(reversed(self.select(errors, totals, sizes, 64).tolist()))
+                self.select_seconds += time.perf_counter() - t1
+            return population[spare.pop()]
+
         for i, op in enumerate(ops):
             if i % _CHECK == _CHECK - 1:
                 self.check_clock()
             child = None
             for attempt in range(_TRIES):
-                a = population[picks[k]]
-                k += 1
+                a = parent()
                 if op == 0:
-                    b = population[picks[k]]
-                    k += 1
+                    b = parent()
                     child = self.cross(a, b) or self.mutate(a) or a
                 elif op == 1:
                     child = self.mutate(a) or a
@@ -1027,6 +1065,17 @@ class Evolution:
             texts.add(child.text)
             children.append(child)
         return children
+
+    def select(self, errors: np.ndarray, totals: np.ndarray, sizes: np.ndarray,
+               n: int) -> np.ndarray:
+        """`n` parents (row indices) by the searcher's selection."""
+        s = self.s
+        if s.selection == "tournament":
+            return tournament_select(totals, sizes, n, self.np_rng, s.tournament_size)
+        if self._lexicase is None:
+            eps = mad_epsilon(errors) if s.selection == "epsilon-lexicase" else None
+            self._lexicase = Lexicase(errors, eps)
+        return self._lexicase.select(n, self.np_rng)
 
     def stats(self, seconds: float) -> dict[str, Any]:
         return {
