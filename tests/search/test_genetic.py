@@ -321,3 +321,24 @@ def test_a_finite_space_ends_exhausted() -> None:
     r = GeneticSearcher(conformance.conformance_grammar(domain), domain).solve(
         task, Budget(seconds=5.0))
     assert r.stopped == "exhausted" and r.candidates == 1 and r.seconds < 1.0
+
+
+def test_the_speed_benchmark_prints_its_figures(monkeypatch, capsys) -> None:
+    import importlib.util
+    import json
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "gp_speed.py"
+    spec = importlib.util.spec_from_file_location("gp_speed", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(sys, "argv", ["gp_speed.py", "--population", "60", "--generations",
+                                      "2", "--repeat", "1"])
+    module.main()
+    out = json.loads(capsys.readouterr().out)
+    assert out["population"] == 60 and out["cases"] > 0
+    assert out["executions_per_second"] > 0 and out["selections_per_second"] > 0
+    assert out["selection_seconds_per_generation"] >= 0
+    assert out["runs"][0]["generations"] == 2
