@@ -254,3 +254,30 @@ def test_a_contextual_model_starts_from_a_unigram_one():
     # the table starts at zero: every context row is the unigram model's prediction
     for u, c in zip(uni.predict(tasks), ctx.predict(tasks), strict=True):
         assert c["$contexts"]["rows"][0][2] == [round(u[n], 4) for n in c["$contexts"]["names"]]
+
+
+def test_training_is_undone_when_its_held_out_gain_is_within_noise():
+    from hylo.neural.recognition import _significant, _state
+
+    g = LISTS.prior()
+    model = build_model(g, LISTS.task_encoder, "lists", seed=4)
+    data = _data(model, g, seed=3, n=10)
+    start = _state(model)
+    assert not _significant(model, start, data.items)  # no change: no gain
+    train_model(model, data, Dataset(), TrainConfig(seconds=600, max_epochs=15, valid_share=0.0,
+                                                    batch_size=8, lr=1e-2))
+    assert _significant(model, start, data.items)  # sort vs inc is learned: a real gain
+    # a change that helps two sort programs and costs eight others a little: a mean gain
+    # that is positive, and within noise
+    mixed = build_model(g, LISTS.task_encoder, "lists", seed=4)
+    pairs = [(t, LISTS.dsl.parse(PROGRAMS[kind])) for kind, n in (("sort", 2), ("inc", 8))
+             for t in _tasks(kind, n, 11)]
+    items = make_items(mixed, g, pairs).items
+    start = _state(mixed)
+    with torch.no_grad():
+        mixed.head[-1].bias[mixed.index["sort"]] += 1.0
+    with torch.no_grad():
+        gain = (log_likelihoods(mixed(mixed.encoder.collate([it.features for it in items])), items)
+                - log_likelihoods(mixed.base.expand(len(items), -1, -1), items))
+    assert float(gain.mean()) > 0 and float(gain.min()) < 0
+    assert not _significant(mixed, start, items)
