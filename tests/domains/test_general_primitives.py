@@ -82,6 +82,7 @@ def test_every_primitive_is_documented_and_types_are_the_domains() -> None:
     ("range-step", (-20, 0, 7), [-20, -13, -6]),
     ("range-step", (3, 0, -1), [3, 2, 1]), ("sum", ([1, 2],), 3), ("sort", ([3, 1],), [1, 3]),
     ("index", (1, [5, 6]), 6), ("take", (1, [5, 6]), [5]), ("drop", (1, [5, 6]), [6]),
+    ("list=", ([1, 2], [1, 2]), True), ("list=", ([1], [1, 2]), False),
     ("pair", ("x", 1), ("x", 1)),
 ])
 def test_primitive_meaning(name: str, args: tuple[Any, ...], expected: Any) -> None:

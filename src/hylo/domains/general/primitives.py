@@ -523,6 +523,7 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _prim("maximum", "list(int) -> int", max, "the largest element; raises on an empty list"),
     _prim("minimum", "list(int) -> int", min, "the smallest element; raises on an empty list"),
     _prim("sort", "list(int) -> list(int)", sorted, "elements in ascending order"),
+    _prim("list=", "list(int) -> list(int) -> bool", operator.eq, "the same integers in order"),
     _prim("range", "int -> int -> list(int)", _range,
           f"[a, a+1 .. b-1], empty if b <= a; at most {MAX_COUNT} elements"),
     _prim("range-step", "int -> int -> int -> list(int)", _range_step,
