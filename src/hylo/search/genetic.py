@@ -1042,7 +1042,8 @@ class Evolution:
                 return population[picks[k - 1]]
             if not spare:
                 t1 = time.perf_counter()
-                spare.extend(reversed(self.select(errors, totals, sizes, 64).tolist()))
+                spare.extend(reversed(self.select(errors, totals, sizes,
+                                                  max(64, needed // 4)).tolist()))
                 self.select_seconds += time.perf_counter() - t1
             return population[spare.pop()]
 
