@@ -455,7 +455,10 @@ def _suite_tasks(
                  "choose one with --domain")
         owner = _domain(owners[0]) if owners else None
     if owner is not None:
-        tasks = owner.suites[suite]()
+        try:
+            tasks = owner.suites[suite]()
+        except (ValueError, OSError) as e:  # e.g. a suite whose data is not on this machine
+            fail(f"suite {suite!r}: {e}")
         if split != "all":
             if owner.split is None:
                 fail(f"domain {owner.name} has no train/test split (use --split all)")
