@@ -15,7 +15,7 @@ from hylo.search.registry import build_searcher
 
 DOMAIN = get_domain("lists")
 GRAMMAR = Grammar(DOMAIN.dsl, log_variable=2.0)  # fixed: the prior may be re-tuned
-STRATEGIES = ["enumerative", "bottom-up", "portfolio"]
+STRATEGIES = ["enumerative", "bottom-up", "portfolio", "genetic"]
 
 # take k xs, shown only with k >= len(xs): the bare list fits every example and drops k
 TAKE = Task("take", parse_type("list(int) -> int -> list(int)"), (
