@@ -112,14 +112,15 @@ def test_offspring_are_well_typed_and_within_their_bounds(request_text: str) -> 
                     tuple(Example((inputs(random.Random(seed + i)),), 0) for i in range(3)))
         max_size, max_depth = 6 + seed, 2 + seed % 4
         run = _evolution(task, population=30, max_size=max_size, max_depth=max_depth,
-                         init_depth=max_depth, seed=seed)
+                         init_depth=max_depth, seed=seed, umad_rate=0.2)
         population = run.initial_population()
         assert population and len({p.text for p in population}) == len(population)
         rng = random.Random(seed)
         children = list(population)
         for _ in range(150):
             a, b = rng.choice(children), rng.choice(children)
-            child = run.cross(a, b) if rng.random() < 0.6 else run.mutate(a)
+            x = rng.random()
+            child = run.cross(a, b) if x < 0.5 else run.mutate(a) if x < 0.8 else run.umad(a)
             if child is not None:
                 children.append(child)
         assert len(children) > len(population)
@@ -156,6 +157,17 @@ def test_crossover_respects_variable_scope() -> None:
     # lambda, never the top-level int (there $0 is the input list)
     assert "(lam (take (sum $0) (map (lam (negate $0)) $0)))" in seen
     assert not any(t.startswith("(lam (take (negate") for t in seen)
+
+
+def test_umad_adds_and_deletes_typed_nodes() -> None:
+    task = _task("t", "list(int) -> list(int)", lambda xs: xs)
+    run = _evolution(task, umad_rate=0.3, max_size=40, max_depth=8)
+    parent = run.from_program(run.dsl.parse("(lam (reverse (sort (cdr $0))))"))
+    seen = {c.text for c in (run.umad(parent) for _ in range(300)) if c is not None}
+    assert "(lam (reverse (sort $0)))" in seen  # `(cdr $0)` deleted to its argument
+    assert "(lam (reverse (cdr $0)))" in seen
+    assert any(len(t) > len(parent.text) for t in seen)  # something wrapped
+    assert all(is_well_typed(run.dsl.parse(t), run.dsl, task.request) for t in seen)
 
 
 def test_from_program_refuses_what_the_grammar_cannot_derive() -> None:

@@ -321,7 +321,8 @@ class GeneticSearcher(Searcher):
     name = "genetic"
     params = ("population", "generations", "max_size", "max_depth", "init_depth",
               "mutation_depth", "selection", "tournament_size", "downsample", "crossover",
-              "mutation", "elitism", "max_lambda_depth", "seed", "all_inputs")
+              "mutation", "umad", "umad_rate", "elitism", "max_lambda_depth", "seed",
+              "all_inputs")
 
     def __init__(
         self,
@@ -338,6 +339,8 @@ class GeneticSearcher(Searcher):
         downsample: float = 1.0,
         crossover: float = 0.7,
         mutation: float = 0.25,
+        umad: float = 0.0,
+        umad_rate: float = 0.09,
         elitism: int = 1,
         max_lambda_depth: int = 2,
         seed: int = 0,
@@ -363,6 +366,8 @@ class GeneticSearcher(Searcher):
         if crossover + mutation > 1.0 + 1e-9:
             raise ValueError(f"crossover + mutation must be at most 1, got "
                              f"{crossover + mutation:g}")
+        self.umad = _number("umad", umad, 0.0, 1.0)
+        self.umad_rate = _number("umad_rate", umad_rate, 0.0, 1.0)
         self.elitism = _number("elitism", elitism, 0, 1_000_000, True)
         self.max_lambda_depth = _number("max_lambda_depth", max_lambda_depth, 0, 64, True)
         self.seed = _number("seed", seed, -(2**63), 2**63 - 1, True)
@@ -463,6 +468,7 @@ class Evolution:
         self.epoch = 0
         self.best_total = math.inf
         self._lexicase: Lexicase | None = None
+        self._wraps: dict[tuple, list[tuple]] = {}
 
     # ------------------------------------------------------------ types and envs as numbers
     def tid(self, tau: Type) -> int:
@@ -769,6 +775,95 @@ class Evolution:
             return None
         return _replace(parent, site.path, got[0])
 
+    def umad(self, parent: GNode) -> GNode | None:
+        """Uniform mutation by addition and deletion (UMAD, Helmuth et al. 2018) on typed trees:
+        every site of the parent, independently, is wrapped with probability `add` in a
+        production of its own type that takes it as an argument (the other arguments drawn
+        from the grammar: `x` becomes `(reverse x)` or `(+ x 3)`), or, with probability
+        `add / (1 + add)`, replaced by one of its own arguments of the same type (deletion:
+        `(reverse x)` becomes `x`). None when the result passes the bounds or equals the
+        parent."""
+        add = self.s.umad_rate
+        delete = add / (1.0 + add)
+        rng = self.rng
+        s = self.s
+        context = self.grammar.context
+
+        def go(node: GNode, eid: int, ctx: tuple[str, int] | None, level: int) -> GNode:
+            if node.var == _LAM:
+                arrow = self.arrow[node.tid]
+                assert arrow is not None
+                body = go(node.kids[0], self.extend(arrow[0], eid), ctx, level)
+                if body is node.kids[0]:
+                    return node
+                return GNode(node.name, _LAM, node.tau, node.tid, (body,))
+            out = node
+            if node.kids:
+                kids = tuple(go(k, eid, context(node.name, i), level + 1)
+                             for i, k in enumerate(node.kids))
+                if any(a is not b for a, b in zip(kids, node.kids, strict=True)):
+                    out = GNode(node.name, _PRIM, node.tau, node.tid, kids)
+            x = rng.random()
+            if x < delete:
+                same = [k for k in out.kids if k.tid == out.tid]
+                if same:
+                    return same[rng.randrange(len(same))]
+            elif x < delete + add:
+                wrapped = self.wrap(out, eid, ctx, level)
+                if wrapped is not None:
+                    return wrapped
+            return out
+
+        top = self.top(parent)
+        body = go(top.node, top.eid, top.ctx, 0)
+        if body is top.node:
+            return None
+        child = _replace(parent, top.path, body)
+        if child.size > s.max_size or child.depth > s.max_depth or child.text == parent.text:
+            return None
+        return child
+
+    def wrap(self, node: GNode, eid: int, ctx: tuple[str, int] | None,
+             level: int) -> GNode | None:
+        """`node` as one argument of a production of its own type (hole `(node.tid, eid)` in
+        `ctx`), the other arguments drawn from the grammar; None when there is none."""
+        remaining = self.s.max_depth - level
+        key = (node.tid, eid, ctx, remaining)
+        options = self._wraps.get(key)
+        if options is None:
+            cum, table = self._table(node.tid, eid, ctx, remaining, False)
+            options = []
+            previous = 0.0
+            for c, (name, _, instances, _) in zip(cum, table, strict=True):
+                weight, previous = c - previous, c
+                for args in instances:
+                    for i, a in enumerate(args):
+                        if a == node.tid:
+                            options.append((weight / len(instances), name, args, i))
+            self._wraps[key] = options
+        if not options:
+            return None
+        x = self.rng.random() * sum(o[0] for o in options)
+        pick = options[-1]
+        for option in options:
+            x -= option[0]
+            if x <= 0:
+                pick = option
+                break
+        _, name, args, i = pick
+        room = [self.s.max_size]
+        kids = []
+        for k, t in enumerate(args):
+            if k == i:
+                kids.append(node)
+                continue
+            try:
+                kids.append(self.draw(t, eid, self.grammar.context(name, k), level + 1,
+                                      min(self.s.max_depth, level + 2), room, -1, [0.0]))
+            except _TooBig:
+                return None
+        return GNode(name, _PRIM, self.types[node.tid], node.tid, tuple(kids))
+
     def cross(self, receiver: GNode, donor: GNode) -> GNode | None:
         """Subtree crossover: a donor subtree of the site's type whose free variables are
         bound, with the same types, where it lands (inputs shifted to stay the same input)."""
@@ -1057,7 +1152,10 @@ class Evolution:
                     b = parent()
                     child = self.cross(a, b) or self.mutate(a) or a
                 elif op == 1:
-                    child = self.mutate(a) or a
+                    if s.umad and rng.random() < s.umad:
+                        child = self.umad(a) or self.mutate(a) or a
+                    else:
+                        child = self.mutate(a) or a
                 else:
                     child = a
                 if child.text not in texts or attempt == _TRIES - 1:
