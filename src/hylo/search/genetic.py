@@ -16,7 +16,9 @@ Because every node knows its hole, variation stays typed by construction:
   type at the same index in the receiver's; a variable that is one of the program's inputs is
   shifted to stay that input (`_shift`). Size and depth bounds are enforced when choosing.
 - **Subtree mutation**: a point replaced by a subtree freshly drawn from the grammar for the
-  point's hole (its type, env and grammar context), within what the bounds leave.
+  point's hole (its type, env and grammar context), within what the bounds leave. Optionally
+  (`umad` > 0) UMAD's tree analogue: every point wrapped in a production of its own type or
+  replaced by an argument of its type, independently (measured no better: docs/genetic.md).
 - **Evaluation**: each new program is compiled from its nodes' closures (shared between
   parents and children, so compiling a child costs only its new path) and run on each example
   under `budget.limits` and the watchdog; a failing evaluation has error `FAIL_ERROR`, and one
@@ -26,7 +28,7 @@ Because every node knows its hole, variation stays typed by construction:
   once per case, however often it recurs); with a `case_error`, errors are also cached per case
   by the output's value key (observationally equal outputs cost one error computation).
 - **Selection**: lexicase over the numpy error matrix (programs x cases), vectorised over all
-  the selections of a generation (`lexicase_select`); epsilon-lexicase with the median absolute
+  the selections of a generation (`Lexicase`); epsilon-lexicase with the median absolute
   deviation of each case as its epsilon; down-sampled lexicase (`downsample` < 1: each
   generation sees a random fraction of the cases, and only programs perfect on it are run on
   the rest); or tournaments on total error, smaller programs winning ties.
