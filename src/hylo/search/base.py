@@ -61,6 +61,9 @@ class SearchResult:
     #: the program fits but ignores an input: the search went on looking for a fit that uses
     #: every input (`Searcher.all_inputs`) and found none in its budget
     provisional: bool = False
+    #: a strategy's own counters, JSON values (genetic: executions, generations, the best
+    #: program and its total error); travels back from workers with the result
+    stats: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {
@@ -74,6 +77,7 @@ class SearchResult:
             "strategy": self.strategy,
             **({"trace": self.trace} if self.trace else {}),
             **({"provisional": True} if self.provisional else {}),
+            **({"stats": self.stats} if self.stats else {}),
         }
 
 

@@ -397,6 +397,7 @@ class GeneticSearcher(Searcher):
         result.seconds = time.perf_counter() - t0
         result.candidates = run.programs
         self.last_stats = run.stats(result.seconds)
+        result.stats = dict(self.last_stats)
         found, provisional = run.found, False
         if found is None and run.fallback is not None:
             found, provisional = run.fallback, True
@@ -469,6 +470,7 @@ class Evolution:
         self.root_ctx = grammar.context(*ROOT)
         self.epoch = 0
         self.best_total = math.inf
+        self.best_text: str | None = None  # the program of best_total (total error, size)
         self._lexicase: Lexicase | None = None
         self._wraps: dict[tuple, list[tuple]] = {}
 
@@ -1114,7 +1116,9 @@ class Evolution:
         totals = errors.sum(axis=1)
         sizes = np.array([n.size for n in population])
         order = np.lexsort((sizes, totals))
-        self.best_total = min(self.best_total, float(totals[order[0]]))
+        if float(totals[order[0]]) < self.best_total:
+            self.best_total = float(totals[order[0]])
+            self.best_text = population[order[0]].text
         children: list[GNode] = [population[i] for i in order[: min(s.elitism, count)]]
         self._lexicase = None  # this generation's
         texts = {c.text for c in children}
@@ -1186,7 +1190,8 @@ class Evolution:
             "seconds": seconds,
             "evaluation_seconds": self.eval_seconds,
             "selection_seconds": self.select_seconds,
-            "best_total_error": self.best_total,
+            "best_total_error": self.best_total if math.isfinite(self.best_total) else None,
+            "best_program": self.best_text,
             "cases": self.n_cases,
         }
 

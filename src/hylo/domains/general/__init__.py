@@ -106,4 +106,11 @@ def load_domain() -> Domain:
         task_constants=task_constants,
         case_error=case_error,
         witnesses=WITNESSES,
+        commands={"bench psb1": _bench_psb1()},
     )
+
+
+def _bench_psb1() -> object:
+    from hylo.cli_general import bench_psb1  # typer; the command's imports wait until it runs
+
+    return bench_psb1
