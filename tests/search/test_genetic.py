@@ -361,3 +361,23 @@ def test_the_speed_benchmark_prints_its_figures(monkeypatch, capsys) -> None:
     assert out["executions_per_second"] > 0 and out["selections_per_second"] > 0
     assert out["selection_seconds_per_generation"] >= 0
     assert out["runs"][0]["generations"] == 2
+
+
+def test_a_portfolio_gives_evolution_a_share_only_where_it_can_climb():
+    from hylo.core.task import Example, Task
+    from hylo.domains import get_domain
+    from hylo.search.registry import build_searcher
+
+    lists, general = get_domain("lists"), get_domain("general")
+    few = Task("few", parse_type("list(int) -> list(int)"),
+               tuple(Example(([k],), [k]) for k in range(3)))
+    many = Task("many", few.request, tuple(Example(([k],), [k]) for k in range(12)))
+    spec = {"name": "genetic", "params": {"min_cases": 10, "graded": True}}
+    on_lists = build_searcher(spec, lists.prior(), lists)
+    assert not on_lists.applicable(many)  # 0/1 errors only
+    spec_any = {"name": "genetic", "params": {"min_cases": 10}}
+    assert build_searcher(spec_any, lists.prior(), lists).applicable(many)
+    assert not build_searcher(spec_any, lists.prior(), lists).applicable(few)
+    on_general = build_searcher(spec, general.prior(), general)
+    assert on_general.applicable(many) and not on_general.applicable(few)
+    assert build_searcher({"name": "genetic"}, lists.prior(), lists).applicable(few)

@@ -317,14 +317,15 @@ class GeneticSearcher(Searcher):
     fraction of the examples each generation selects on; 1.0: all), `crossover` and `mutation`
     (probabilities of each child's operator; the rest are copies), `elitism` (programs of lowest
     total error carried over unchanged), `max_lambda_depth` (nesting of lambda arguments, as
-    the enumerator's), `seed`, `all_inputs` (`Searcher.all_inputs`).
+    the enumerator's), `seed`, `all_inputs` (`Searcher.all_inputs`), `min_cases` and `graded`
+    (when a portfolio gives it a share: `applicable`).
     """
 
     name = "genetic"
     params = ("population", "generations", "max_size", "max_depth", "init_depth",
               "mutation_depth", "selection", "tournament_size", "downsample", "crossover",
               "mutation", "umad", "umad_rate", "elitism", "max_lambda_depth", "seed",
-              "all_inputs")
+              "all_inputs", "min_cases", "graded")
 
     def __init__(
         self,
@@ -347,6 +348,8 @@ class GeneticSearcher(Searcher):
         max_lambda_depth: int = 2,
         seed: int = 0,
         all_inputs: bool = False,
+        min_cases: int = 0,
+        graded: bool = False,
     ) -> None:
         super().__init__(grammar, domain)
         self.population = _number("population", population, 1, 100_000, True)
@@ -374,8 +377,19 @@ class GeneticSearcher(Searcher):
         self.max_lambda_depth = _number("max_lambda_depth", max_lambda_depth, 0, 64, True)
         self.seed = _number("seed", seed, -(2**63), 2**63 - 1, True)
         self.all_inputs = flag("all_inputs", all_inputs)
+        self.min_cases = _number("min_cases", min_cases, 0, 1_000_000, True)
+        self.graded = flag("graded", graded)
         #: what the last search did: executions, generations, programs, seconds selecting...
         self.last_stats: dict[str, Any] = {}
+
+    def applicable(self, task: Task) -> bool:
+        """In a portfolio, evolution gets a share only where it can climb: at least
+        `min_cases` examples and, with `graded`, a domain whose errors are distances (a 0/1
+        error gives lexicase little to select on)."""
+        if len(task.examples) < self.min_cases:
+            return False
+        return not self.graded or (self.domain is not None
+                                   and self.domain.case_error is not None)
 
     def search(self, task: Task, budget: Budget) -> SearchResult:
         t0 = time.perf_counter()
