@@ -8,7 +8,7 @@ the problem's whole unseen test set. Each run is one search of every chosen prob
 parallel. Per problem, the JSON gives `name`, `runs`, `successes`, `executions` (program x case
 evaluations, all runs), `best_test_error` (the lowest total test error over the runs) and
 `program` (that run's program: the fit when the run fit the training cases, else its lowest-error
-program).
+program), and per run `seconds` and `generations`.
 """
 
 from __future__ import annotations
@@ -84,7 +84,8 @@ def bench_psb1(
     ex = _executor(executor, workers, None)
     rows: dict[str, dict[str, Any]] = {t.name: {
         "name": t.name, "runs": 0, "successes": 0, "train_fits": 0, "executions": 0,
-        "best_test_error": None, "program": None, "best_run": None, "seconds": []}
+        "best_test_error": None, "program": None, "best_run": None, "seconds": [],
+        "generations": []}
         for t in tasks}
     by_name = {t.name: t for t in tasks}
     t0 = time.perf_counter()
@@ -129,6 +130,7 @@ def _record(row: dict[str, Any], res: Any, task: Any, domain: Any, run: int) -> 
     row["runs"] += 1
     row["executions"] += int(stats.get("executions", 0))
     row["seconds"].append(round(res.seconds, 2))
+    row["generations"].append(stats.get("generations"))
     program = res.program if res.solved else stats.get("best_program")
     row["train_fits"] += bool(res.solved)
     if program is None:

@@ -43,7 +43,7 @@ def test_runs_are_judged_on_the_whole_test_set(tmp_path):
     add = rows["add"]
     assert set(add) >= {"name", "runs", "successes", "executions", "best_test_error", "program"}
     assert add["runs"] == 2 and add["successes"] == 2 and add["best_test_error"] == 0.0
-    assert add["executions"] > 0
+    assert add["executions"] > 0 and len(add["generations"]) == 2
     assert rows["trap"]["runs"] == 2
     assert doc["solved_problems"] == sum(1 for p in doc["problems"] if p["successes"])
 
@@ -71,7 +71,8 @@ def test_a_fit_of_the_training_cases_wrong_on_one_test_case_is_no_success(tmp_pa
     task = load_psb1_problem(tmp_path / "first")
     domain = get_domain("general")
     row = {"runs": 0, "successes": 0, "train_fits": 0, "executions": 0,
-           "best_test_error": None, "program": None, "best_run": None, "seconds": []}
+           "best_test_error": None, "program": None, "best_run": None, "seconds": [],
+           "generations": []}
     _record(row, SearchResult("first", True, program="(lam (lam $1))",
                               stats={"executions": 7}), task, domain, 0)
     assert row["successes"] == 1 and row["best_test_error"] == 0.0 and row["executions"] == 7
