@@ -32,8 +32,8 @@ def bench_psb1(
     population: int = typer.Option(REFERENCE["population"], "--population"),
     timeout: float = typer.Option(600.0, "--timeout", help="Wall seconds per run and problem."),
     searcher: str = typer.Option(
-        "genetic", "--searcher", help="genetic (with the options here), or another searcher's "
-        "name or JSON spec, to compare."),
+        "genetic", "--searcher", help="genetic (with the options here), `default` (the "
+        "general domain's portfolio), or another searcher's name or JSON spec, to compare."),
     selection: str = typer.Option("lexicase", "--selection",
                                   help="lexicase, epsilon-lexicase or tournament."),
     downsample: float = typer.Option(1.0, "--downsample",
@@ -70,7 +70,7 @@ def bench_psb1(
             fail(f"no such PSB1 problem: {', '.join(missing)}")
     grammar = domain.prior()
     try:
-        base = parse_spec(searcher)
+        base = parse_spec(domain.default_searcher() if searcher == "default" else searcher)
         if base["name"] == "genetic":
             specs = [{"name": "genetic", "params": {
                 **base["params"], "population": population, "generations": generations,
