@@ -28,7 +28,8 @@ from hylo.domains.grids.layouts import (
 from hylo.domains.grids.primitives import GRIDS_DSL
 from hylo.search.enumerate import FAILED
 
-LATER = time.perf_counter() + 600
+# no deadline (it is fixed at import: one a long test run could reach)
+LATER = time.perf_counter() + 1e6
 TURNS = "tacw"
 FLAT = "ihvr0"  # codes that keep a block's shape
 
