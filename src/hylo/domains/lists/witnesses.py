@@ -9,6 +9,7 @@ the task like any other, so a witness that is too permissive costs time, never a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from hylo.core.values import canonical_key, strict_equal
@@ -34,22 +35,33 @@ def mapi_witness(xs: Any, out: Any) -> Points | None:
     return [((j, x), y) for j, (x, y) in enumerate(zip(xs, out, strict=True))]
 
 
-def filter_witness(xs: Any, out: Any) -> Points | None:
-    """`filter p xs == out`: p keeps exactly the values that occur in `out`, and keeping them
-    rebuilds `out` (a predicate sees an element's value, so equal elements go together)."""
-    if not _lists(xs, out):
-        return None
-    try:
-        kept = {canonical_key(y) for y in out}
-        keys = [canonical_key(x) for x in xs]
-    except (TypeError, ValueError):
-        return None
-    if not strict_equal([x for x, k in zip(xs, keys, strict=True) if k in kept], out):
-        return None
-    points: dict[Any, tuple[tuple[Any, ...], Any]] = {}
-    for x, k in zip(xs, keys, strict=True):
-        points.setdefault(k, ((x,), k in kept))
-    return list(points.values())
+def filter_witness_by(equal: Callable[[Any, Any], bool],
+                      key: Callable[[Any], Any]) -> Callable[[Any, Any], Points | None]:
+    """The filter witness under a domain's equality and value key (the general domain's floats
+    compare at a tolerance)."""
+
+    def filter_witness(xs: Any, out: Any) -> Points | None:
+        """`filter p xs == out`: p keeps exactly the values that occur in `out`, and keeping
+        them rebuilds `out` (a predicate sees an element's value, so equal elements go
+        together)."""
+        if not _lists(xs, out):
+            return None
+        try:
+            kept = {key(y) for y in out}
+            keys = [key(x) for x in xs]
+        except (TypeError, ValueError):
+            return None
+        if not equal([x for x, k in zip(xs, keys, strict=True) if k in kept], out):
+            return None
+        points: dict[Any, tuple[tuple[Any, ...], Any]] = {}
+        for x, k in zip(xs, keys, strict=True):
+            points.setdefault(k, ((x,), k in kept))
+        return list(points.values())
+
+    return filter_witness
+
+
+filter_witness = filter_witness_by(strict_equal, canonical_key)
 
 
 def scanl1_witness(xs: Any, out: Any) -> Points | None:
