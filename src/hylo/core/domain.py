@@ -27,6 +27,38 @@ Combiner = Callable[[Sequence[tuple[Any, ...]], tuple[Any, ...], float],
 Witness = Callable[[Any, Any], "list[tuple[tuple[Any, ...], Any]] | None"]
 
 
+class Concatenation:
+    """The inverse of a concatenation-like primitive `p : t -> t -> t` (`Domain.concatenations`):
+    which left parts a whole can start with, and what is left of it after one. This one is for
+    Python strings and lists (the prefix relation); a domain with other sequences subclasses it.
+    Bottom-up search splits the outputs into parts it has built (`hylo.search.bottom_up_split`);
+    what it finds is checked like any program, so an inverse can cost time, never a wrong
+    result."""
+
+    def prefixes(self, whole: Any) -> Sequence[Any]:
+        """The candidate left parts of `whole`, shortest first (empty: none)."""
+        if isinstance(whole, (str, list)):
+            return [whole[:k] for k in range(len(whole) + 1)]
+        return []
+
+    def rest(self, whole: Any, part: Any) -> Any | None:
+        """What is left of `whole` after its left part `part`, None when `part` is not one."""
+        if type(whole) is not type(part) or not isinstance(whole, (str, list)):
+            return None
+        n = len(part)
+        if n > len(whole) or whole[:n] != part:
+            return None
+        return whole[n:]
+
+    def join(self, left: Any, right: Any) -> Any:
+        """`p left right`."""
+        return left + right
+
+    def size(self, whole: Any) -> int:
+        """A measure that every proper split lowers (the length)."""
+        return len(whole) if isinstance(whole, (str, list)) else 0
+
+
 @dataclass
 class Domain:
     """A plug-in.
@@ -57,6 +89,10 @@ class Domain:
       lambda's arguments, outermost first; the value its body must take), or None when no
       lambda can. Bottom-up search deduces lambdas from them (`hylo.search.bottom_up_deduce`),
       as FlashMeta's witness functions and lambda-squared's deduction do.
+    - `concatenations`: primitive name -> its inverse (`Concatenation`), for primitives
+      `p : t -> t -> t` that join two parts (`++` on strings): bottom-up search splits the
+      outputs into parts it has built (`hylo.search.bottom_up_split`), as string synthesizers
+      split an output around its known substrings.
     - `combine(values, outputs, deadline)`: programs assembled from partial ones, for a
       search that found no whole one or fewer than its attempts (icecuber's combination of
       pieces; constants learned from the examples): given the value tuples of the root
@@ -99,6 +135,7 @@ class Domain:
     #: examples included, `extras[name]` as extra keys), None: the domain cannot write one
     dump_tasks: Callable[[list[Task], dict[str, dict[str, Any]]], str] | None = None
     witnesses: Mapping[str, Witness] = field(default_factory=dict)
+    concatenations: Mapping[str, Concatenation] = field(default_factory=dict)
     combine: Combiner | None = None
     plausible: Callable[[Task, Sequence[Any]], bool] | None = None
     task_weights: Callable[[Task], Mapping[str, float]] | None = None

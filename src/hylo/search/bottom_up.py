@@ -64,6 +64,7 @@ from hylo.core.values import strict_equal
 from hylo.search.base import Budget, Searcher, SearchResult, flag
 from hylo.search.bottom_up_bank import Context, Probes, child_points, tuple_key_fn
 from hylo.search.bottom_up_deduce import Deducer
+from hylo.search.bottom_up_split import Splitter
 from hylo.search.check import Checker
 from hylo.search.enumerate import FAILED, _invention_primitive
 
@@ -479,13 +480,16 @@ class BottomUpSearcher(Searcher):
     `attempts` (fits with distinct predictions on the task's queries to return, the first as
     `program`, the others in `extra`; only tasks with queries can have more than one) and
     `attempt_slack` (nats above the first fit's cost to search on for them) and
-    `combine_share` (the budget's share kept for combining partial programs, `Domain.combine`).
+    `combine_share` (the budget's share kept for combining partial programs, `Domain.combine`),
+    `split` (outputs split into kept programs joined by the domain's concatenations,
+    `Domain.concatenations`, `bottom_up_split`) and `split_slack` (nats a split may cost above
+    the root level reached).
     """
 
     name = "bottom-up"
     params = ("max_lambda_depth", "max_values", "probes", "max_points", "constant_bodies",
               "all_inputs", "deduce", "deduce_slack", "deduce_wait", "attempts",
-              "attempt_slack", "combine_share")
+              "attempt_slack", "combine_share", "split", "split_slack")
 
     def __init__(
         self,
@@ -503,18 +507,22 @@ class BottomUpSearcher(Searcher):
         attempts: int = 1,
         attempt_slack: float = 4.0,
         combine_share: float = 0.0,
+        split: bool = True,
+        split_slack: float = 48.0,
     ) -> None:
         super().__init__(grammar, domain)
         self.constant_bodies = flag("constant_bodies", constant_bodies)
         self.deduce = flag("deduce", deduce)
+        self.split = flag("split", split)
         for pname, nats in (("deduce_slack", deduce_slack), ("deduce_wait", deduce_wait),
-                            ("attempt_slack", attempt_slack)):
+                            ("attempt_slack", attempt_slack), ("split_slack", split_slack)):
             if (not isinstance(nats, (int, float)) or isinstance(nats, bool)
                     or not 0 <= nats <= 1000):
                 raise ValueError(f"{pname} must be a number in [0, 1000], got {nats!r}")
         self.deduce_slack = float(deduce_slack)
         self.deduce_wait = float(deduce_wait)
         self.attempt_slack = float(attempt_slack)
+        self.split_slack = float(split_slack)
         if (not isinstance(combine_share, (int, float)) or isinstance(combine_share, bool)
                 or not 0 <= combine_share <= 0.9):
             raise ValueError(f"combine_share must be a number in [0, 0.9], got {combine_share!r}")
@@ -566,6 +574,12 @@ class BottomUpSearcher(Searcher):
                 and not run.split):  # witnesses need every point's output
             state.deducer = Deducer(run, dict(self.domain.witnesses), equal, self.deduce_slack)
             state.wait = round(min(self.deduce_wait, self.deduce_slack) * QUANTUM)
+        if (self.split and self.domain is not None and self.domain.concatenations
+                and not run.split):
+            splitter = Splitter(run, dict(self.domain.concatenations), self.split_slack)
+            if splitter.joins:
+                state.splitter = splitter
+                state.wait = round(self.deduce_wait * QUANTUM)
         checker_for: Callable[[float], Checker] = lambda s: Checker(  # noqa: E731
             grammar.dsl, equal, replace(limits, max_seconds=s))
         evaluate.start(limits)
@@ -744,6 +758,7 @@ class _Loop:
         self.inputs = (1 << run.arity) - 1 if all_inputs else 0
         self.fallback: tuple[int, int] | None = None
         self.deducer: Deducer | None = None
+        self.splitter: Splitter | None = None
         # A deduced fit dearer than the root level + `wait`: (entry, cost), returned when the
         # root level comes within `wait` of its cost (or at the end), unless a cheaper fit is
         # found first
@@ -797,6 +812,8 @@ class _Loop:
             try:
                 if self.deducer is not None:
                     self.deducer.advance(self, level)
+                if self.splitter is not None:
+                    self.splitter.advance(self, level)
                 self.get(root, level)
             except _Found as found:
                 return found.args[0], found.args[1]

@@ -14,7 +14,7 @@ shipped.
 
 from __future__ import annotations
 
-from hylo.core.domain import Domain
+from hylo.core.domain import Concatenation, Domain
 from hylo.core.dsl import Primitive
 from hylo.core.task import Task
 from hylo.domains.general.literals import literal
@@ -110,6 +110,7 @@ def load_domain() -> Domain:
         task_constants=task_constants,
         case_error=case_error,
         witnesses=WITNESSES,
+        concatenations={"++": Concatenation()},
         commands={"bench psb1": _bench_psb1()},
     )
 
