@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -79,7 +80,11 @@ def mean_nll(model: HybridModel, data: Data) -> float:
     return float(nll(model(data.values(), "soft"), data.y).mean())
 
 
-def fit_gradient(model: HybridModel, data: Data, cfg: TrainConfig) -> dict[str, Any]:
+def fit_gradient(model: HybridModel, data: Data, cfg: TrainConfig,
+                 after_step: Callable[[int], bool] | None = None) -> dict[str, Any]:
+    """Adam on the soft NLL. `after_step(n)` is called after step n (1-based) and may stop the
+    training by returning True (a tuner's pruner does); the model is back in training mode
+    after it, whatever it evaluated."""
     params = model.trainable()
     t0 = time.perf_counter()
     if not params or cfg.steps <= 0:
@@ -88,6 +93,7 @@ def fit_gradient(model: HybridModel, data: Data, cfg: TrainConfig) -> dict[str, 
     opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     model.train()
     loss_value = math.nan
+    done = 0
     for _ in range(cfg.steps):
         part = data.take(_batch(len(data), cfg.batch_size, gen))
         loss = nll(model(part.values(_transform(cfg, gen)), "soft"), part.y).mean()
@@ -97,8 +103,16 @@ def fit_gradient(model: HybridModel, data: Data, cfg: TrainConfig) -> dict[str, 
         loss.backward()
         opt.step()
         loss_value = float(loss.detach())
-    return {"method": "gradient", "steps": cfg.steps, "final_loss": loss_value,
-            "seconds": time.perf_counter() - t0}
+        done += 1
+        if after_step is not None:
+            stop = after_step(done)
+            model.train()
+            if stop:
+                break
+    # `steps` stays the configured count unless a hook stopped the run early
+    stopped = after_step is not None and done < cfg.steps
+    return {"method": "gradient", "steps": done if stopped else cfg.steps,
+            "final_loss": loss_value, "seconds": time.perf_counter() - t0}
 
 
 def fit_reinforce(model: HybridModel, data: Data, cfg: TrainConfig) -> dict[str, Any]:

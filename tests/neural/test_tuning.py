@@ -1,0 +1,259 @@
+"""Tuning neural holes: the declared spaces, the caps on specs, Optuna studies stored beside the
+library (resume, warm start) and regularized evolution."""
+
+import sqlite3
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+optuna = pytest.importorskip("optuna")
+
+from torch import nn  # noqa: E402
+
+from hylo.core.program import parse  # noqa: E402
+from hylo.core.types import parse_type  # noqa: E402
+from hylo.neural import kinds, tuning  # noqa: E402
+from hylo.neural.hybrid import CompileOptions, Data, compile_program  # noqa: E402
+from hylo.neural.train import TrainConfig  # noqa: E402
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+torch.set_num_threads(1)
+
+
+# ----------------------------------------------------------------------------- defaults
+def _former_classifier(arch: str, classes: int = 10) -> nn.Sequential:
+    """The classify architectures as they were before specs had kernel, pool, depth, dropout."""
+    flat = kinds._Flat
+    if arch == "cnn":
+        return nn.Sequential(nn.Unflatten(1, (1, 8)), nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(),
+                             nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), flat(),
+                             nn.Linear(32 * 4 * 4, 64), nn.ReLU(), nn.Linear(64, classes))
+    return nn.Sequential(flat(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, classes))
+
+
+def _same(built: nn.Module, reference: nn.Module) -> None:
+    got, want = built.state_dict(), reference.state_dict()
+    assert list(got) == list(want)
+    for key in want:
+        torch.testing.assert_close(got[key], want[key], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("arch", ["cnn", "mlp"])
+def test_the_default_specs_rebuild_the_former_architectures_weight_for_weight(arch):
+    with torch.random.fork_rng():
+        torch.manual_seed(5)
+        reference = _former_classifier(arch)
+    _same(kinds.build("classify", {"arch": arch}, seed=5).net, reference)
+    assert kinds.full_spec("classify")["channels"] == [16, 32]
+    with torch.random.fork_rng():
+        torch.manual_seed(2)
+        former = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 16))
+    _same(kinds.build("mlp", seed=2).net, former)
+
+
+def test_the_default_is_a_point_of_each_space_and_rebuilds_the_default_module():
+    for kind in ("classify", "regress", "mlp"):
+        sp = tuning.space(kind)
+        params = tuning.default_params(sp)
+        assert sp.to_train(params, TrainConfig()) == TrainConfig()
+        spec = sp.to_spec(params)
+        _same(kinds.build(kind, spec, seed=1), kinds.build(kind, seed=1))
+    sp = tuning.space("classify", examples=64_000)
+    assert sp.to_train(tuning.default_params(sp), TrainConfig()).steps == 1000
+    assert tuning.default_params(sp)["arch"] == "cnn"
+
+
+# ----------------------------------------------------------------------------- caps
+@pytest.mark.parametrize("kind", ["classify", "regress", "mlp"])
+def test_sampled_points_stay_inside_the_space_and_the_caps(kind):
+    sp = tuning.space(kind)
+    rng = np.random.default_rng(0)
+    seen = set()
+    for i in range(150):
+        params = tuning.random_params(sp, rng)
+        for name, value in params.items():
+            assert sp.param(name).contains(value), (name, value)
+            assert sp.param(name).active(params)
+        spec = sp.to_spec(params)
+        assert kinds.n_params(kind, spec) <= kinds.MAX_PARAMS
+        if i < 25:  # the weight count is computed from the spec alone: it matches the module
+            module = kinds.build(kind, spec)
+            assert kinds.n_params(kind, spec) == sum(p.numel() for p in module.parameters())
+        seen.add(params.get("arch", kind))
+        tc = sp.to_train(params, TrainConfig())
+        assert 3e-4 <= tc.lr <= 1e-2 and tc.batch_size in (16, 32, 64, 128)
+    assert len(seen) == (2 if kind == "classify" else 1)
+
+
+HOSTILE = [
+    {"hidden": 10**9}, {"hidden": 0}, {"hidden": True}, {"hidden": 64.0}, {"hidden": "64"},
+    {"channels": [-1, 8]}, {"channels": "16,32"}, {"channels": []}, {"channels": [8] * 5},
+    {"channels": [16, True]}, {"shape": [0, 8]}, {"shape": [8, 8, 8]}, {"shape": [10**6, 1]},
+    {"classes": 10**7}, {"classes": -3}, {"kernel": 4}, {"kernel": [3]}, {"kernel": [3, "5"]},
+    {"pool": "middle"}, {"depth": 99}, {"depth": -1}, {"dropout": 1.0}, {"dropout": "x"},
+    {"arch": "transformer"}, {"arch": None}, {"unknown": 1},
+    {"channels": [1024, 1024, 1024, 1024], "kernel": 7},  # under each cap, too many weights
+    {"channels": [8, 8, 8, 8], "pool": "each"},  # four pools leave nothing of 8x8
+    {"shape": [256, 256], "arch": "mlp", "hidden": 1024},
+]
+
+
+@pytest.mark.parametrize("bad", HOSTILE, ids=[str(i) for i in range(len(HOSTILE))])
+def test_hostile_specs_are_refused_before_anything_is_built(bad):
+    with pytest.raises(ValueError):
+        kinds.full_spec("classify", bad)
+    with pytest.raises(ValueError):
+        kinds.build("classify", bad)
+    with pytest.raises(ValueError):  # a fresh hole given the spec by a tuner or a config
+        compile_program(parse("nn:new:classify"), parse_type("image -> int"),
+                        options=CompileOptions(fresh_specs={"classify": bad}))
+
+
+def test_other_kinds_and_bases_are_checked_too():
+    for kind, bad in [("mlp", {"in": 0}), ("mlp", {"out": 10**6}), ("mlp", {"depth": 9}),
+                      ("regress", {"hidden": -2}), ("regress", {"arch": "cnn"})]:
+        with pytest.raises(ValueError):
+            kinds.full_spec(kind, bad)
+    with pytest.raises(ValueError):
+        kinds.full_spec("classify", ["not", "a", "dict"])
+    with pytest.raises(ValueError):
+        tuning.space("classify", base={"classes": 10**9})
+    with pytest.raises(ValueError):
+        tuning.space("classify", archs=("cnn", "resnet"))
+
+
+# ----------------------------------------------------------------------------- studies
+def _problem(archs=("mlp",), examples=160) -> tuning.Problem:
+    """Separable 2-class 'images' so that trials take milliseconds."""
+    gen = torch.Generator().manual_seed(0)
+    y = torch.randint(0, 2, (60,), generator=gen)
+    x = torch.rand(60, 8, 8, generator=gen) * 0.5 + y[:, None, None] * 0.5
+    req = parse_type("image -> int")
+    data = Data.from_arrays(req, [(x.numpy(), None)], y.numpy())
+    train, val = data.take(torch.arange(40)), data.take(torch.arange(40, 60))
+    sp = tuning.space("classify", archs=archs, examples=examples, base={"classes": 2})
+    return tuning.Problem(parse("nn:new:classify"), req, sp, train, val,
+                          train_config=TrainConfig(augment=False), unit_examples=16)
+
+
+def test_a_tiny_study_is_recorded_in_sqlite_beside_the_library(tmp_path):
+    lib = tmp_path / "lib.db"
+    cfg = tuning.TuneConfig(trials=3, searcher="tpe", seed=0, warm_start=0)
+    res = tuning.tune(_problem(), cfg, tuning.storage_for(lib), "t1", attrs={"task": "toy"})
+    assert res.trials == 3 and res.new_trials == 3 and res.best_value < tuning.LOSS_CAP
+    assert res.queued == [tuning.default_params(_problem().space, TrainConfig(augment=False))]
+    db = tmp_path / "lib.db.optuna.db"
+    assert db.exists()
+    with sqlite3.connect(db) as con:
+        assert con.execute("select count(*) from trials").fetchone()[0] == 3
+    study = optuna.load_study(study_name="t1", storage=f"sqlite:///{db}")
+    assert study.user_attrs["kind"] == "classify" and study.user_attrs["task"] == "toy"
+    finished = [t for t in study.trials if t.state.is_finished()]
+    assert len(finished) == 3 and all("steps" in t.user_attrs for t in finished)
+    assert all(t.intermediate_values for t in finished)  # the pruner saw each trial report
+    assert study.trials[0].params == tuning.default_params(_problem().space)
+
+
+def test_a_killed_run_resumes_the_same_study(tmp_path):
+    lib = tmp_path / "lib.db"
+    cfg = tuning.TuneConfig(trials=2, searcher="tpe", seed=0, warm_start=0)
+    first = tuning.tune(_problem(), cfg, tuning.storage_for(lib), "s")
+    # a run killed inside a trial: the trial stays RUNNING in the store
+    study = optuna.load_study(study_name="s", storage=tuning.storage_for(lib))
+    study.enqueue_trial(tuning.random_params(_problem().space, np.random.default_rng(3)))
+    stale = study.ask()
+    _problem().space.sample(lambda p: tuning._suggest(stale, p))
+    before = [t.params for t in study.trials[:2]]
+
+    again = tuning.tune(_problem(), tuning.TuneConfig(trials=4, searcher="tpe", seed=0),
+                        tuning.storage_for(lib), "s")
+    assert first.trials == 2 and again.trials == 4 and again.new_trials == 2
+    study = optuna.load_study(study_name="s", storage=tuning.storage_for(lib))
+    states = [t.state for t in study.trials]
+    assert states[2] == optuna.trial.TrialState.FAIL and states.count(
+        optuna.trial.TrialState.RUNNING) == 0
+    assert [t.params for t in study.trials[:2]] == before
+    requeued = [t for t in study.trials if t.user_attrs.get("requeued_from") == 2]
+    assert len(requeued) == 1 and requeued[0].params == study.trials[2].params
+    assert requeued[0].state.is_finished()
+    # nothing left to do: a third call runs no trial
+    done = tuning.tune(_problem(), tuning.TuneConfig(trials=4), tuning.storage_for(lib), "s")
+    assert done.new_trials == 0 and done.trials == 4
+
+
+def test_a_later_study_of_the_same_kind_is_warm_started_with_the_earlier_best(tmp_path):
+    lib = tmp_path / "lib.db"
+    storage = tuning.storage_for(lib)
+    cfg = tuning.TuneConfig(trials=4, searcher="evolution", seed=1, population=2, sample=1,
+                            enqueue_default=False, warm_start=0)
+    earlier = tuning.tune(_problem(), cfg, storage, "earlier")
+    assert earlier.queued == []
+    later_cfg = tuning.TuneConfig(trials=1, searcher="tpe", seed=7, enqueue_default=False,
+                                  warm_start=1)
+    later = tuning.tune(_problem(), later_cfg, tuning.storage_for(lib), "later")
+    assert later.queued == [earlier.best_params]
+    study = optuna.load_study(study_name="later", storage=tuning.storage_for(lib))
+    assert study.trials[0].params == earlier.best_params
+    # only studies of the same kind count
+    assert tuning.earlier_best(storage, "regress", "none") == []
+    assert tuning.earlier_best(storage, "classify", "earlier")[0] == study.trials[0].params
+
+
+# ----------------------------------------------------------------------------- evolution
+def _toy_loss(params: dict) -> float:
+    """A deterministic stand-in for a validation loss."""
+    return (abs(np.log(params["lr"] / 2e-3)) + params["depth"] * 0.3
+            + {"cnn": 0.0, "mlp": 0.5}[params["arch"]] + params.get("n_conv", 0) * 0.1)
+
+
+def _evolve(seed: int, trials: int = 30, population: int = 6) -> list[dict]:
+    sp = tuning.space("classify")
+    study = optuna.create_study(sampler=tuning.AgingEvolution(sp, population, 3, seed))
+    for _ in range(trials):
+        trial = study.ask()
+        params = sp.sample(lambda p, t=trial: tuning._suggest(t, p))
+        study.tell(trial, _toy_loss(params))
+    return [t.params for t in study.trials]
+
+
+def test_evolution_is_deterministic_for_a_seed():
+    assert _evolve(3) == _evolve(3)
+    assert _evolve(3) != _evolve(4)
+
+
+def test_each_child_is_one_mutation_away_from_a_member_of_the_current_population():
+    history = _evolve(0, trials=40, population=6)
+    for n in range(6, 40):
+        child = history[n]
+        members = history[n - 6:n]
+        distances = [sum(child[k] != m[k] for k in child.keys() & m.keys()) for m in members]
+        assert min(distances) <= 1, (n, child)
+    # random draws would not keep this up: the initial population is 6 unrelated points
+    first = history[:6]
+    assert any(sum(a[k] != b[k] for k in a.keys() & b.keys()) > 1
+               for a in first for b in first if a is not b)
+
+
+def test_evolution_improves_on_its_random_start():
+    history = _evolve(0, trials=60, population=8)
+    losses = [_toy_loss(p) for p in history]
+    assert min(losses[30:]) < min(losses[:8])
+
+
+def test_mutation_moves_to_a_neighbour_of_an_ordered_value():
+    p = tuning.Param("w", (8, 16, 32, 64))
+    rng = np.random.default_rng(0)
+    assert {p.mutate(16, rng) for _ in range(50)} == {8, 32}
+    assert {p.mutate(64, rng) for _ in range(20)} == {32}
+    r = tuning.Param("lr", low=1e-4, high=1e-2)
+    assert all(1e-4 <= r.mutate(1e-2, rng) <= 1e-2 for _ in range(50))
+
+
+def test_a_tuning_run_with_evolution_reproduces_itself():
+    cfg = tuning.TuneConfig(trials=5, searcher="evolution", seed=2, population=2, sample=2,
+                            warm_start=0)
+    a = tuning.tune(_problem(), cfg, study_name="a")
+    b = tuning.tune(_problem(), cfg, study_name="b")
+    assert a.best_params == b.best_params and a.best_value == b.best_value
+    assert a.steps == b.steps
