@@ -257,3 +257,37 @@ def test_a_tuning_run_with_evolution_reproduces_itself():
     b = tuning.tune(_problem(), cfg, study_name="b")
     assert a.best_params == b.best_params and a.best_value == b.best_value
     assert a.steps == b.steps
+
+
+# ----------------------------------------------------------------------------- the bench
+def test_bench_tune_reports_its_documented_fields(tmp_path):
+    import json
+
+    from hylo.cli_tune import bench_tune
+
+    out = tmp_path / "tune.json"
+    lib = tmp_path / "lib.db"
+    bench_tune(tasks="classify", budgets="20", trials=2, searcher="both", tabular="wine",
+               repeats=1, examples=200, pruner="halving", warm_start=0, json_path=out,
+               library=lib, seed=0, threads=1)
+    report = json.loads(out.read_text())
+    assert report["suite"] == "tune" and report["version"] == 1
+    assert {"config", "digits", "tabular", "summary", "wall_seconds", "storage"} <= set(report)
+    (cell,) = report["digits"]
+    assert {"task", "budget", "program", "n_train", "n_val", "n_test", "default",
+            "tuned"} <= set(cell)
+    assert set(cell["tuned"]) == {"tpe", "evolution"}
+    for arm in cell["tuned"].values():
+        assert {"test_accuracy", "test_accuracies", "spec", "steps", "batch_size", "gain",
+                "tuning"} <= set(arm)
+        assert {"trials", "pruned", "steps", "seconds", "best_params", "best_val_loss",
+                "queued"} <= set(arm["tuning"])
+        assert arm["tuning"]["trials"] == 2
+        # equal training budget for the final models: steps x batch covers the examples
+        assert arm["steps"] * arm["batch_size"] >= 200 > (arm["steps"] - 1) * arm["batch_size"]
+    assert cell["default"]["steps"] == 4 and cell["default"]["batch_size"] == 64
+    (tab,) = report["tabular"]
+    assert {"sklearn_mlp", "gradient_boosting", "features", "classes"} <= set(tab)
+    assert tab["features"] == 13 and tab["classes"] == 3
+    assert set(report["summary"]["digits"]) >= {"tpe", "evolution"}
+    assert (tmp_path / "lib.db.optuna.db").exists()

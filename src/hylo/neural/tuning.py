@@ -176,14 +176,17 @@ def space(kind: str, archs: tuple[str, ...] | None = None, examples: int | None 
     `examples` fixes each trial's training budget (steps = examples / batch size) instead of
     tuning the steps; `base` holds the spec keys no parameter sets."""
     base = dict(base or {})
-    kinds.full_spec(kind, base)  # refuse a hostile base before anything else
+    archs = tuple(archs or ("cnn", "mlp"))
     if kind == "classify":
-        archs = archs or ("cnn", "mlp")
         if not archs or any(a not in ("cnn", "mlp") for a in archs):
             raise ValueError(f"classify archs are among ('cnn', 'mlp'), got {archs!r}")
-        if kinds.full_spec(kind, base)["arch"] not in archs:  # the default point is in the space
-            base["arch"] = archs[0]
-        params: tuple[Param, ...] = (Param("arch", tuple(archs), ordered=False),
+        if "arch" not in base and kinds.DEFAULT_SPECS[kind]["arch"] not in archs:
+            base["arch"] = archs[0]  # so that the default point is in the space
+        if base.get("arch", "cnn") not in archs:
+            raise ValueError(f"the base arch {base['arch']!r:.40} is not among {archs}")
+    kinds.full_spec(kind, base)  # refuse a hostile base before anything else
+    if kind == "classify":
+        params: tuple[Param, ...] = (Param("arch", archs, ordered=False),
                                      Param("n_conv", (1, 2, 3),
                                            when=lambda d: d.get("arch") == "cnn"))
         for i in range(3):
@@ -472,7 +475,7 @@ class TuneResult:
                 "best_val_loss": self.best_value, "trials": self.trials,
                 "pruned": self.pruned, "steps": self.steps, "seconds": self.seconds,
                 "new_trials": self.new_trials, "wall_seconds": self.wall_seconds,
-                "warm_start": self.queued}
+                "queued": self.queued}
 
 
 def earlier_best(storage: optuna.storages.BaseStorage, kind: str,
@@ -575,6 +578,18 @@ def _result(study: optuna.Study, problem: Problem, cfg: TuneConfig, new: int, wa
         sum(float(t.user_attrs.get("seconds", 0.0)) for t in trials), new, wall, queued)
 
 
+def joined(a: Data, b: Data) -> Data:
+    """The examples of `a` then those of `b` (train + validation for a final model)."""
+    import torch
+
+    from hylo.neural.hybrid import Column
+
+    cols = [Column(torch.cat([ca.x, cb.x]), None if ca.mask is None or cb.mask is None
+                   else torch.cat([ca.mask, cb.mask]))
+            for ca, cb in zip(a.columns, b.columns, strict=True)]
+    return Data(a.request, cols, torch.cat([a.y, b.y]))
+
+
 def train_final(problem: Problem, params: Mapping[str, Any], data: Data, seed: int,
                 examples: int | None = None) -> HybridModel:
     """The program with `params`' spec, trained on `data` (train + validation) by `params`'
@@ -589,5 +604,5 @@ def train_final(problem: Problem, params: Mapping[str, Any], data: Data, seed: i
 
 
 __all__ = ["AgingEvolution", "Param", "Problem", "Space", "TuneConfig", "TuneResult",
-           "default_params", "earlier_best", "mutate", "random_params", "space", "storage_for",
-           "train_final", "tune"]
+           "default_params", "earlier_best", "joined", "mutate", "random_params", "space",
+           "storage_for", "train_final", "tune"]

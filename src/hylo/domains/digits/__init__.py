@@ -112,9 +112,11 @@ def _learner() -> Any:
 
 def load_domain() -> Domain:
     from hylo.cli_digits import bench_digits, learn_digits  # typer, rich; torch when run
+    from hylo.cli_tune import bench_tune  # optuna too, when run
     from hylo.domains.digits.tasks import load_suite
 
     return Domain(name=NAME, dsl=dsl(), suites={"houdini": load_suite},
                   soft_semantics=_LazyTable(), search_defaults={"hybrid": {"prune": PRUNE}},
-                  commands={"bench digits": bench_digits, "learn digits": learn_digits},
+                  commands={"bench digits": bench_digits, "learn digits": learn_digits,
+                            "bench tune": bench_tune},
                   learner=_learner())

@@ -1,0 +1,96 @@
+"""`hylo bench tune`: tuning neural holes with Optuna (TPE, regularized evolution), mounted
+through the digits domain's `commands`. Importing this module imports neither torch nor
+optuna; the command does, when it runs."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from hylo.cli_digits import _budgets, _pct, _progress, _threads, _write_json, console
+
+
+def _names(text: str, allowed: tuple[str, ...], what: str) -> tuple[str, ...]:
+    out = tuple(x.strip() for x in text.split(",") if x.strip())
+    if text.strip().lower() == "none":
+        return ()
+    bad = [x for x in out if x not in allowed]
+    if bad:
+        raise typer.BadParameter(f"unknown {what} {bad}; choose among {list(allowed)}")
+    return out
+
+
+def bench_tune(
+    tasks: str = typer.Option("classify,sum", help="digits tasks, comma-separated "
+                              "(classify, sum, count, sorted, max)"),
+    budgets: str = typer.Option("100,1000", help="training-set sizes, comma-separated"),
+    trials: int = typer.Option(20, min=1, max=10_000, help="trials per study"),
+    searcher: str = typer.Option("both", help="tpe, evolution or both"),
+    tabular: str = typer.Option("wine,breast_cancer",
+                                help="scikit-learn sets (wine, breast_cancer) or none"),
+    repeats: int = typer.Option(1, min=1, max=100, help="final models per arm (seeds)"),
+    examples: int = typer.Option(64_000, min=1, max=10_000_000,
+                                 help="training examples per trial and per final model"),
+    pruner: str = typer.Option("halving", help="halving, median or none"),
+    warm_start: int = typer.Option(0, min=0, max=100,
+                                   help="queue the best of this many earlier studies of "
+                                   "the kind (0: cells stand alone)"),
+    json_path: Path | None = typer.Option(None, "--json", help="write the report as JSON"),
+    library: Path | None = typer.Option(None, "--library", help="library file: studies go to "
+                                        "LIBRARY.optuna.db and resume there; omitted: memory"),
+    seed: int = typer.Option(0, help="seed of the splits, samplers and initial weights"),
+    threads: int = typer.Option(1, help="torch threads"),
+) -> None:
+    """Default vs tuned neural holes at an equal training budget; TPE vs evolution."""
+    budget_list = _budgets(budgets)
+    task_names = _names(tasks, ("classify", "sum", "count", "sorted", "max"), "tasks")
+    datasets = _names(tabular, ("wine", "breast_cancer"), "tabular sets")
+    if searcher not in ("tpe", "evolution", "both"):
+        raise typer.BadParameter("searcher must be tpe, evolution or both")
+    if pruner not in ("halving", "median", "none"):
+        raise typer.BadParameter("pruner must be halving, median or none")
+    _threads(threads)
+    import optuna
+
+    from hylo.domains.digits.tune import TuneBenchConfig, bench, bench_units
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    searchers = ("tpe", "evolution") if searcher == "both" else (searcher,)
+    cfg = TuneBenchConfig(trials=trials, searchers=searchers, seed=seed, repeats=repeats,
+                          examples=examples, pruner=pruner, warm_start=warm_start)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    t0 = time.perf_counter()
+    with _progress() as bar:
+        job = bar.add_task("bench tune", total=bench_units(task_names, budget_list, datasets,
+                                                           searchers))
+
+        def progress(message: str, done: bool) -> None:
+            bar.update(job, description=message[:70], advance=1 if done else 0)
+
+        report = bench(task_names, budget_list, datasets, cfg, library, progress)
+    report["load_average_start"] = load
+    report["load_average_end"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    report["cpu_count"] = os.cpu_count()
+    report["wall_seconds"] = time.perf_counter() - t0
+    _print(report, searchers)
+    _write_json(json_path, report)
+
+
+def _print(report: dict, searchers: tuple[str, ...]) -> None:
+    table = Table(title=f"hylo bench tune ({report['config']['trials']} trials per study, "
+                  f"{report['config']['examples']:,} training examples per model)")
+    for col in ("cell", "default", *searchers, "tuning s", "other"):
+        table.add_column(col)
+    rows = [(f"{r['task']} b{r['budget']}", r, "") for r in report["digits"]]
+    rows += [(r["dataset"], r, f"sklearn MLP {_pct(r['sklearn_mlp']['test_accuracy'])}, "
+              f"GBM {_pct(r['gradient_boosting']['test_accuracy'])}") for r in report["tabular"]]
+    for name, r, other in rows:
+        tuned = [_pct(r["tuned"][s]["test_accuracy"]) for s in searchers]
+        cost = " / ".join(f"{r['tuned'][s]['tuning']['seconds']:.0f}" for s in searchers)
+        table.add_row(name, _pct(r["default"]["test_accuracy"]), *tuned, cost, other)
+    console.print(table)
+    console.print(f"wall time {report['wall_seconds']:.0f} s")
