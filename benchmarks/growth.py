@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import time
 from typing import Any
 
@@ -124,15 +125,27 @@ def main() -> None:
                   f"{[g['step'] for g in grown['growths']]}", flush=True)
         rows.append(row)
 
-    summary: dict[str, Any] = {"scratch_steps": [r["scratch"]["steps"] for r in rows]}
+    summary: dict[str, Any] = {
+        "scratch_steps": [r["scratch"]["steps"] for r in rows],
+        "scratch_first_reach": [r["scratch_first_reach"] for r in rows],
+        "scratch_test_accuracy": [r["scratch"]["test_accuracy"] for r in rows],
+        "scratch_seconds": [round(r["scratch"]["seconds"], 1) for r in rows]}
     for opt in optimizers:
-        ratios = [r[f"grown_{opt}"]["ratio"] for r in rows]
+        grown = [r[f"grown_{opt}"] for r in rows]
+        ratios = [g["ratio"] for g in grown]
         reached = [x for x in ratios if x is not None]
-        summary[opt] = {"grown_steps": [r[f"grown_{opt}"]["steps"] for r in rows],
+        summary[opt] = {"grown_steps": [g["steps"] for g in grown],
+                        "growth_steps": [[e["step"] for e in g["growths"]] for g in grown],
                         "reached": sum(x is not None for x in ratios), "ratios": ratios,
+                        "ratios_to_first_reach": [
+                            g["steps"] / r["scratch_first_reach"] if g["reached"] else None
+                            for g, r in zip(grown, rows, strict=True)],
                         "median_ratio": statistics.median(reached) if reached else None,
-                        "within_a_third": sum(x <= 1 / 3 for x in reached)}
-    report = {"benchmark": "growth", "final_spec": final, "start_spec": start,
+                        "within_a_third": sum(x <= 1 / 3 for x in reached),
+                        "test_accuracy": [g["test_accuracy"] for g in grown],
+                        "seconds": [round(g["seconds"], 1) for g in grown]}
+    report = {"benchmark": "growth", "command": " ".join(sys.argv), "final_spec": final,
+              "start_spec": start,
               "stages": stages, "patience": args.patience, "grow_patience": grow_patience,
               "eval_every": args.eval_every, "max_steps": args.max_steps, "rows": rows,
               "summary": summary, "wall_seconds": time.perf_counter() - t0,

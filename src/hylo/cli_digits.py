@@ -7,7 +7,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -42,6 +42,23 @@ def _budgets(text: str) -> list[int]:
     return out
 
 
+OBJECTIVE_HELP = ("an engineer's objective 'module:function', f(predictions, targets, model) -> "
+                  "float, lower is better: it ranks the candidate programs and, where it has a "
+                  "gradient, trains them (see docs/automl.md)")
+
+
+def _objective(spec: str | None) -> str | None:
+    """Check `--objective` before any work: importable, a function (a clear error if not)."""
+    if spec is not None:
+        from hylo.neural.objectives import load_objective
+
+        try:
+            load_objective(spec)
+        except ValueError as error:
+            raise typer.BadParameter(str(error), param_hint="--objective") from None
+    return spec
+
+
 def _progress() -> Progress:
     return Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
                     MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=False)
@@ -71,6 +88,8 @@ def learn_digits(
     iterations: int = typer.Option(1, "--iterations",
                                    help="passes over the sequence (each a checkpointed "
                                    "iteration; later passes start from the library so far)"),
+    # Annotated, so that a plain Python call without it gets None, not typer's OptionInfo
+    objective: Annotated[str | None, typer.Option("--objective", help=OBJECTIVE_HELP)] = None,
 ) -> None:
     """Solve the digits sequence in order; later tasks reuse the modules earlier ones trained.
 
@@ -78,9 +97,12 @@ def learn_digits(
     _threads(threads)
     from hylo.learn.loop import LearnConfig, Reporter, learn
 
+    params: dict[str, Any] = {"budget": budget, "classify_budget": classify_budget,
+                              "seed": seed, "quick": quick}
+    if _objective(objective) is not None:  # absent otherwise: the run's config is unchanged
+        params["objective"] = objective
     config = LearnConfig(domain="digits", suite="houdini", iterations=iterations, workers=0,
-                         params={"budget": budget, "classify_budget": classify_budget,
-                                 "seed": seed, "quick": quick})
+                         params=params)
     with _progress() as bar:
 
         class BarReporter(Reporter):
@@ -121,14 +143,17 @@ def bench_digits(
     methods: bool = typer.Option(True, help="gradient vs REINFORCE vs ES comparison"),
     sum2: bool = typer.Option(True, help="sum of two digits on the full training split"),
     quick: bool = typer.Option(False, "--quick", help="tiny smoke-test settings"),
+    # Annotated, so that a plain Python call without it gets None, not typer's OptionInfo
+    objective: Annotated[str | None, typer.Option("--objective", help=OBJECTIVE_HELP)] = None,
 ) -> None:
     """Test accuracy per task and budget: hylo (with the library) beside a standalone baseline."""
     budget_list = _budgets(budgets)
+    _objective(objective)
     _threads(threads)
     from hylo.domains.digits.experiment import DigitsConfig, bench, bench_units, quick_config
     from hylo.library import open_store
 
-    cfg = quick_config(seed) if quick else DigitsConfig(seed=seed)
+    cfg = (quick_config(seed) if quick else DigitsConfig(seed=seed)).with_objective(objective)
     kwargs = {"es_generations": 5, "reinforce_steps": 10, "gradient_steps": 10} if quick else {}
     t0 = time.perf_counter()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None

@@ -99,19 +99,36 @@ def _per_unit(layer: nn.Module) -> bool:
     return isinstance(layer, _PER_UNIT) or type(layer).__name__ == "_Flat"
 
 
-def _resized(layer: nn.Module, out: int | None = None, inp: int | None = None) -> nn.Module:
+Weighted = nn.Linear | nn.Conv2d
+
+
+def _weighted(module: nn.Module, position: int) -> Weighted:
+    layer = sequential(module)[position]
+    if not isinstance(layer, _WEIGHTED):
+        raise TypeError(f"layer {position} is a {type(layer).__name__}, not Linear or Conv2d")
+    return layer
+
+
+def _resized(layer: Weighted, out: int | None = None, inp: int | None = None) -> nn.Module:
     """A layer like `layer` with `out` outputs and `inp` inputs (its weights are set later)."""
-    bias = layer.bias is not None
     if isinstance(layer, nn.Linear):
-        return nn.Linear(inp or layer.in_features, out or layer.out_features, bias=bias)
-    if isinstance(layer, nn.Conv2d):
-        return nn.Conv2d(inp or layer.in_channels, out or layer.out_channels, layer.kernel_size,
-                         layer.stride, layer.padding, layer.dilation, layer.groups, bias)
-    raise TypeError(f"cannot resize a {type(layer).__name__}")
+        return nn.Linear(inp or layer.in_features, out or layer.out_features,
+                         bias=layer.bias is not None)
+    new = copy.deepcopy(layer)  # same kernel, stride, padding; only the channel counts change
+    new.in_channels, new.out_channels = inp or layer.in_channels, out or layer.out_channels
+    new.weight = nn.Parameter(layer.weight.new_empty(new.out_channels, new.in_channels,
+                                                     *layer.kernel_size))
+    if layer.bias is not None:
+        new.bias = nn.Parameter(layer.bias.new_empty(new.out_channels))
+    return new
 
 
-def _units(layer: nn.Module) -> int:
+def _units(layer: Weighted) -> int:
     return layer.out_features if isinstance(layer, nn.Linear) else layer.out_channels
+
+
+def _fan_in(layer: Weighted) -> int:
+    return layer.in_features if isinstance(layer, nn.Linear) else layer.in_channels
 
 
 # ----------------------------------------------------------------------------- widen
@@ -172,11 +189,11 @@ def widen_module(module: nn.Module, layer: int, width: int, seed: int = 0,
     p, c = positions[layer], positions[layer + 1]
     if not all(_per_unit(seq[i]) for i in range(p + 1, c)):
         raise ValueError(f"layers between {p} and {c} mix units: cannot widen layer {layer}")
-    producer, consumer = seq[p], seq[c]
+    producer, consumer = _weighted(module, p), _weighted(module, c)
     n = _units(producer)
     if width <= n:
         raise ValueError(f"layer {layer} has {n} units; widening needs more, got {width}")
-    fan_in = consumer.in_features if isinstance(consumer, nn.Linear) else consumer.in_channels
+    fan_in = _fan_in(consumer)
     if fan_in % n:
         raise ValueError(f"layer {layer + 1} reads {fan_in} inputs from {n} units")
     block = fan_in // n  # a conv channel flattened into a Linear layer's inputs
@@ -305,14 +322,14 @@ def stages_between(kind: str, start: dict[str, Any], target: dict[str, Any],
 
 
 # ----------------------------------------------------------------------------- deepen
-def _identity_like(layer: nn.Module, into: nn.Module) -> None:
+def _set_identity(into: Weighted) -> None:
     """Set `into` (a square Linear, or a Conv2d with as many outputs as inputs and an odd
     kernel) to the identity: an identity matrix, or a kernel with one 1 in its middle."""
     with torch.no_grad():
         into.weight.zero_()
         if into.bias is not None:
             into.bias.zero_()
-        n = into.weight.shape[0]
+        n = _units(into)
         if isinstance(into, nn.Linear):
             into.weight.copy_(torch.eye(n))
         else:
@@ -358,10 +375,10 @@ def deepen(kind: str, spec: dict[str, Any] | None, module: nn.Module, key: str) 
     carry: dict[str, Carry] = {}
     for i, p in enumerate(old_pos):
         q = new_pos[i if i < at else i + 1]
-        for name, _ in module.net[p].named_parameters():
+        for name, _ in _weighted(module, p).named_parameters():
             carry[f"{pre}{q}.{name}"] = Carry(f"{pre}{p}.{name}")
     old = dict(module.named_parameters())
-    _identity_like(module.net[old_pos[at - 1]], rebuilt.net[new_pos[at]])
+    _set_identity(_weighted(rebuilt, new_pos[at]))
     with torch.no_grad():
         for name, param in rebuilt.named_parameters():
             if name in carry:
@@ -380,7 +397,7 @@ def carry_adam(opt: torch.optim.Adam, old: nn.Module, grown: Grown) -> torch.opt
     for name, param in grown.module.named_parameters():
         ch = grown.carry.get(name)
         state = opt.state.get(old_params[ch.source]) if ch is not None else None
-        if not state:
+        if ch is None or not state:
             continue
         moved: dict[str, Any] = {"step": state["step"].clone()}
         for key, value in state.items():

@@ -14,6 +14,13 @@ that had nothing to train. The winner is the best validation accuracy, less `siz
 program node (an Occam prior: a larger program must fit the validation split visibly better);
 ties go to the candidate with fewer trainable weights, then to the smaller program. A trainable
 winner then finishes its training (`final_steps`) on train + validation.
+
+With an objective (`HybridConfig.objective`, an engineer's `f(predictions, targets, model)`,
+lower is better; see `hylo.neural.objectives`), the objective replaces accuracy and likelihood:
+the winner has the lowest objective of its decisions on the validation split (plus
+`size_penalty` per node), the rungs rank by the objective of the soft outputs (an expected
+cost, say), and training adds it to the likelihood where it has a gradient. Without one,
+nothing changes.
 """
 
 from __future__ import annotations
@@ -38,7 +45,9 @@ from hylo.neural.hybrid import (
     Semantics,
     compile_program,
 )
-from hylo.neural.train import TrainConfig, fit_gradient
+from hylo.neural.objectives import Objective, fit_gradient_with
+from hylo.neural.objectives import evaluate as evaluate_objective
+from hylo.neural.train import TrainConfig
 
 
 # ----------------------------------------------------------------------------- ranking
@@ -57,6 +66,7 @@ class HybridConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     fresh_specs: dict[str, dict[str, Any]] = field(default_factory=dict)
     seed: int = 0
+    objective: Objective | None = None  # lower is better; None: accuracy and likelihood
 
 
 @dataclass
@@ -70,6 +80,8 @@ class Arm:
     error: str | None = None
     penalty: float = 0.0
     nll: float = math.inf
+    objective: float | None = None  # of the decisions on validation, with an objective
+    soft_objective: float | None = None  # of the soft outputs (ranks the rungs)
 
     @property
     def text(self) -> str:
@@ -77,12 +89,18 @@ class Arm:
 
     def key(self) -> tuple:
         n = size(self.program)
+        if self.objective is not None:
+            return (self.objective + self.penalty * n, self.n_trainable, n, self.text,
+                    self.finetune)
         return (-(self.score - self.penalty * n), self.n_trainable, n, self.text, self.finetune)
 
     def rung_key(self) -> tuple:
         """Successive halving ranks partly trained candidates by validation likelihood, which
         separates them long before their accuracies leave chance level."""
         nll = self.nll if not math.isnan(self.nll) else math.inf
+        if self.soft_objective is not None:
+            return (self.soft_objective, nll, -self.score, self.n_trainable,
+                    size(self.program), self.text)
         return (nll, -self.score, self.n_trainable, size(self.program), self.text)
 
 
@@ -98,6 +116,7 @@ class HybridResult:
     seconds: float
     leaderboard: list[dict[str, Any]]
     description_length: float  # nats, under the search's grammar
+    val_objective: float | None = None  # the winner's, with an objective
 
     @property
     def text(self) -> str:
@@ -139,6 +158,12 @@ def search_hybrid(request: Type, train: Data, val: Data, grammar: Grammar, seman
         arm.score = _val_accuracy(arm.model, val, val_values)
         if with_nll:
             arm.nll = _val_nll(arm.model, val, val_values)
+        if cfg.objective is not None:
+            arm.objective = evaluate_objective(cfg.objective, arm.model, val, "hard",
+                                               val_values)
+            if with_nll:
+                arm.soft_objective = evaluate_objective(cfg.objective, arm.model, val, "soft",
+                                                        val_values)
         arm.model.cache = None
 
     frozen: list[Arm] = []
@@ -175,7 +200,7 @@ def search_hybrid(request: Type, train: Data, val: Data, grammar: Grammar, seman
         for arm in alive:
             tc = _with(cfg.train, steps=steps - arm.steps, seed=cfg.train.seed + rung,
                        batch_size=cfg.rung_batch)
-            fit_gradient(arm.model, train, tc)
+            fit_gradient_with(arm.model, train, tc, cfg.objective)
             arm.steps = steps
             score(arm, with_nll=True)
         alive.sort(key=Arm.rung_key)
@@ -197,13 +222,17 @@ def search_hybrid(request: Type, train: Data, val: Data, grammar: Grammar, seman
     best = everything[0]
     if best.n_trainable and cfg.final_steps > best.steps:
         both = _concat(train, val)
-        fit_gradient(best.model, both, _with(cfg.train, steps=cfg.final_steps - best.steps))
+        fit_gradient_with(best.model, both, _with(cfg.train, steps=cfg.final_steps - best.steps),
+                          cfg.objective)
     best.model.eval()
     board = [{"program": a.text, "finetune": a.finetune, "val_accuracy": a.score,
               "trainable": a.n_trainable, "steps": a.steps} for a in everything[:10]]
+    if cfg.objective is not None:
+        for row, arm in zip(board, everything, strict=False):
+            row["val_objective"] = arm.objective
     return HybridResult(best.program, best.model, best.finetune, best.score, len(programs),
                         len(trainable), rungs, time.perf_counter() - t0, board,
-                        lengths[best.program])
+                        lengths[best.program], best.objective)
 
 
 def _val_accuracy(model: HybridModel, val: Data, values: list[Any]) -> float:

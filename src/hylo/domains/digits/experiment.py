@@ -42,6 +42,8 @@ from hylo.neural.baseline import baseline_accuracy, fit_baseline
 from hylo.neural.candidates import Prune, with_neural
 from hylo.neural.hybrid import CompileOptions, Data, compile_program
 from hylo.neural.names import KIND_TYPES, fresh_name, library_name
+from hylo.neural.objectives import evaluate as evaluate_objective
+from hylo.neural.objectives import load_objective, objective_name
 from hylo.neural.select import HybridConfig, HybridResult, search_hybrid
 from hylo.neural.train import TrainConfig, accuracy, fit
 
@@ -64,13 +66,21 @@ class DigitsConfig:
 
     def as_dict(self) -> dict[str, Any]:
         s = self.search
+        search = {"max_size": s.max_size, "max_programs": s.max_programs,
+                  "max_nodes": s.max_nodes, "max_trainable": s.max_trainable,
+                  "finetune_top": s.finetune_top, "eta": s.eta, "min_steps": s.min_steps,
+                  "final_steps": s.final_steps, "train": s.train.as_dict()}
+        if s.objective is not None:  # only then, so reports without one keep their shape
+            search["objective"] = objective_name(s.objective)
         return {"seed": self.seed, "val_fraction": self.val_fraction, "n_test": self.n_test,
-                "search": {"max_size": s.max_size, "max_programs": s.max_programs,
-                           "max_nodes": s.max_nodes, "max_trainable": s.max_trainable,
-                           "finetune_top": s.finetune_top, "eta": s.eta,
-                           "min_steps": s.min_steps, "final_steps": s.final_steps,
-                           "train": s.train.as_dict()},
-                "baseline": self.baseline.as_dict(), "library_steps": self.library_steps}
+                "search": search, "baseline": self.baseline.as_dict(),
+                "library_steps": self.library_steps}
+
+    def with_objective(self, spec: str | None) -> DigitsConfig:
+        """This configuration with the objective named `module:function` (None: as it is)."""
+        if spec is None:
+            return self
+        return replace(self, search=replace(self.search, objective=load_objective(spec)))
 
 
 def quick_config(seed: int = 0) -> DigitsConfig:
@@ -152,6 +162,7 @@ class Solved:
     description_length: float
     digit_accuracy: float | None = None  # for a classify module: accuracy on test images
     saved: list[str] = field(default_factory=list)
+    test_objective: float | None = None  # with an objective: its value on the test split
 
 
 def digit_accuracy(module: Any, seed: int) -> float:
@@ -179,13 +190,16 @@ def solve(task: DigitsTask, library: ModuleLibrary | None, cfg: DigitsConfig,
                         library=library.modules() if library else None, cfg=scfg,
                         progress=(lambda msg, _f: progress(f"{task.name}: {msg}", False))
                         if progress else None)
-    test = accuracy(res.model, to_data(task, task.test))
+    test_data = to_data(task, task.test)
+    test = accuracy(res.model, test_data)
+    objective = (None if scfg.objective is None else
+                 evaluate_objective(scfg.objective, res.model, test_data))
     digit = None
     for text, slot in res.model.slots.items():
         if slot.kind == "classify" and not slot.frozen and slot.spec["classes"] == 10:
             digit = digit_accuracy(res.model.net(text), cfg.seed)
     return Solved(task, res, res.text, test, res.val_accuracy, time.perf_counter() - t0,
-                  res.description_length, digit)
+                  res.description_length, digit, test_objective=objective)
 
 
 def save_modules(solved: Solved, library: ModuleLibrary, run_id: int | None) -> str:
@@ -240,6 +254,7 @@ def config_from(params: dict[str, Any]) -> tuple[DigitsConfig, int | None, int |
     """(config, budget, classify budget) from the learning run's domain parameters."""
     seed = int(params.get("seed", 0))
     cfg = quick_config(seed) if params.get("quick") else DigitsConfig(seed=seed)
+    cfg = cfg.with_objective(params.get("objective"))
     return cfg, params.get("budget", 100), params.get("classify_budget")
 
 
@@ -276,8 +291,17 @@ def _row(solved: Solved, **extra: Any) -> dict[str, Any]:
            "description_length": solved.description_length, "saved_modules": solved.saved}
     if solved.digit_accuracy is not None:
         row["digit_accuracy"] = solved.digit_accuracy
+    row.update(_objective_fields(solved))
     row.update(extra)
     return row
+
+
+def _objective_fields(solved: Solved) -> dict[str, Any]:
+    """With an objective: its value on validation (the winner's) and on test."""
+    if solved.result.val_objective is None and solved.test_objective is None:
+        return {}
+    return {"val_objective": solved.result.val_objective,
+            "test_objective": solved.test_objective}
 
 
 # ----------------------------------------------------------------------------- bench
@@ -413,7 +437,7 @@ def bench(store: Any, budgets: list[int], cfg: DigitsConfig | None = None,
                              "finetuned": solved.result.finetune,
                              "candidates": solved.result.candidates,
                              "uses_library": used_library(solved.program),
-                             "n_test": len(task.test)})
+                             "n_test": len(task.test), **_objective_fields(solved)})
                 if progress:
                     progress(f"b={budget} {name}: hylo {solved.test_accuracy:.3f} "
                              f"baseline {base_acc:.3f}", True)
@@ -432,7 +456,7 @@ def bench(store: Any, budgets: list[int], cfg: DigitsConfig | None = None,
                                    "val_accuracy": solved.val_accuracy,
                                    "baseline_seconds": base_s, "digit_accuracy":
                                    solved.digit_accuracy, "uses_library": False,
-                                   "n_test": len(task.test)}
+                                   "n_test": len(task.test), **_objective_fields(solved)}
             if progress:
                 progress(f"sum2 full: hylo {solved.test_accuracy:.3f} "
                          f"baseline {base_acc:.3f}", True)
