@@ -381,3 +381,17 @@ def test_a_portfolio_gives_evolution_a_share_only_where_it_can_climb():
     on_general = build_searcher(spec, general.prior(), general)
     assert on_general.applicable(many) and not on_general.applicable(few)
     assert build_searcher({"name": "genetic"}, lists.prior(), lists).applicable(few)
+
+
+def test_a_fit_is_simplified_before_it_is_returned() -> None:
+    task = _task("sort", "list(int) -> list(int)", sorted)
+    bloated = "(lam (sort (reverse (sort (reverse $0)))))"
+    run = _evolution(task)
+    with pytest.raises(Exception, match="solved"):
+        run.evaluate([run.from_program(run.dsl.parse(bloated))], range(run.n_cases))
+    assert run.found is not None and run.found.text == "(lam (sort $0))"
+    # simplify 0: the fit as found
+    run = _evolution(task, simplify=0)
+    with pytest.raises(Exception, match="solved"):
+        run.evaluate([run.from_program(run.dsl.parse(bloated))], range(run.n_cases))
+    assert run.found is not None and run.found.text == bloated
