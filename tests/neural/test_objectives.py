@@ -243,3 +243,21 @@ def test_learn_digits_with_an_objective_reports_it(tmp_path, monkeypatch):
     with open_store(lib) as store:
         run = store.runs()[-1]
         assert run.config["params"]["objective"] == "digit_costs_for_hylo:expected_error"
+
+
+def test_rungs_rank_by_likelihood_plus_objective_not_the_objective_alone():
+    """Early on, a program that cannot output the costly digit at all, `(+ m 2)` (never 0 or
+    1), has a lower expected cost than a fresh reader spreading mass over every digit; ranked
+    by the objective alone it would win. Ranked by what training minimises (likelihood plus
+    objective), the reader that can fit every label goes on and wins."""
+    neural = {"nn:new:classify": KIND_TYPES["classify"]}
+    grammar = Grammar.uniform(with_neural(digits_dsl(), neural))
+    tc = TrainConfig(batch_size=32, lr=1e-2, augment=False)
+    cfg = HybridConfig(max_size=5, max_programs=200, max_trainable=4, min_steps=4,
+                       final_steps=60, fresh_specs={"classify": LINEAR}, train=tc,
+                       objective=expected_cost)
+    res = search_hybrid(REQUEST, _data(seed=1), _data(seed=2), grammar, SOFT,
+                        Prune.from_json(PRUNE), cfg=cfg)
+    survivors = [text for text, _, _ in res.rungs[0]["scores"]]
+    assert any(text.startswith("(lam (+") for text in survivors)  # it was a contender
+    assert res.text == "nn:new:classify"

@@ -18,9 +18,9 @@ winner then finishes its training (`final_steps`) on train + validation.
 With an objective (`HybridConfig.objective`, an engineer's `f(predictions, targets, model)`,
 lower is better; see `hylo.neural.objectives`), the objective replaces accuracy and likelihood:
 the winner has the lowest objective of its decisions on the validation split (plus
-`size_penalty` per node), the rungs rank by the objective of the soft outputs (an expected
-cost, say), and training adds it to the likelihood where it has a gradient. Without one,
-nothing changes.
+`size_penalty` per node), training adds it to the likelihood where it has a gradient, and the
+rungs rank by that sum on the validation split (the likelihood plus the objective of the soft
+outputs, an expected cost say). Without one, nothing changes.
 """
 
 from __future__ import annotations
@@ -99,7 +99,9 @@ class Arm:
         separates them long before their accuracies leave chance level."""
         nll = self.nll if not math.isnan(self.nll) else math.inf
         if self.soft_objective is not None:
-            return (self.soft_objective, nll, -self.score, self.n_trainable,
+            # what training minimises: an objective alone would favour, early on, programs
+            # that cannot fit the labels at all but avoid the costly outputs
+            return (nll + self.soft_objective, -self.score, self.n_trainable,
                     size(self.program), self.text)
         return (nll, -self.score, self.n_trainable, size(self.program), self.text)
 
