@@ -4,6 +4,7 @@ optuna; the command does, when it runs."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -71,7 +72,12 @@ def bench_tune(
         def progress(message: str, done: bool) -> None:
             bar.update(job, description=message[:70], advance=1 if done else 0)
 
-        report = bench(task_names, budget_list, datasets, cfg, library, progress)
+        def partial(report: dict) -> None:  # a long run leaves its finished cells behind
+            if json_path is not None:
+                json_path.parent.mkdir(parents=True, exist_ok=True)
+                json_path.write_text(json.dumps(report, indent=2, default=str) + "\n")
+
+        report = bench(task_names, budget_list, datasets, cfg, library, progress, partial)
     report["load_average_start"] = load
     report["load_average_end"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     report["cpu_count"] = os.cpu_count()

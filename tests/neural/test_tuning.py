@@ -271,7 +271,7 @@ def test_bench_tune_reports_its_documented_fields(tmp_path):
                repeats=1, examples=200, pruner="halving", warm_start=0, json_path=out,
                library=lib, seed=0, threads=1)
     report = json.loads(out.read_text())
-    assert report["suite"] == "tune" and report["version"] == 1
+    assert report["suite"] == "tune" and report["version"] == 1 and report["partial"] is False
     assert {"config", "digits", "tabular", "summary", "wall_seconds", "storage"} <= set(report)
     (cell,) = report["digits"]
     assert {"task", "budget", "program", "n_train", "n_val", "n_test", "default",

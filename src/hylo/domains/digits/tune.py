@@ -227,22 +227,40 @@ def bench_units(tasks: tuple[str, ...], budgets: list[int], datasets: tuple[str,
 
 
 def bench(tasks: tuple[str, ...], budgets: list[int], datasets: tuple[str, ...],
-          cfg: TuneBenchConfig, library: Any = None,
-          progress: Progress | None = None) -> dict[str, Any]:
-    """Run every cell; `library` (a path or None) decides where the studies are stored."""
-    import optuna
-    import torch
-
+          cfg: TuneBenchConfig, library: Any = None, progress: Progress | None = None,
+          partial: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Run every cell; `library` (a path or None) decides where the studies are stored;
+    `partial(report)` gets the report so far after each cell (`"partial": true`)."""
     unknown = [t for t in tasks if t not in PROGRAMS]
     if unknown:
         raise ValueError(f"unknown digits tasks {unknown}; tasks: {sorted(PROGRAMS)}")
     t0 = time.perf_counter()
     storage = storage_for(library)
-    digits = [digits_cell(name, b, cfg, storage, progress) for b in budgets for name in tasks]
-    tabular = [tabular_cell(d, cfg, storage, progress) for d in datasets]
-    return {"suite": "tune", "version": REPORT_VERSION, "config": cfg.as_dict(),
-            "tasks": list(tasks), "budgets": budgets, "datasets": list(datasets),
-            "digits": digits, "tabular": tabular,
+    digits: list[dict[str, Any]] = []
+    tabular: list[dict[str, Any]] = []
+    for b in budgets:
+        for name in tasks:
+            digits.append(digits_cell(name, b, cfg, storage, progress))
+            if partial:
+                partial(_report(tasks, budgets, datasets, cfg, library, digits, tabular, t0))
+    for d in datasets:
+        tabular.append(tabular_cell(d, cfg, storage, progress))
+        if partial:
+            partial(_report(tasks, budgets, datasets, cfg, library, digits, tabular, t0))
+    out = _report(tasks, budgets, datasets, cfg, library, digits, tabular, t0)
+    out["partial"] = False
+    return out
+
+
+def _report(tasks: tuple[str, ...], budgets: list[int], datasets: tuple[str, ...],
+            cfg: TuneBenchConfig, library: Any, digits: list[dict[str, Any]],
+            tabular: list[dict[str, Any]], t0: float) -> dict[str, Any]:
+    import optuna
+    import torch
+
+    return {"suite": "tune", "version": REPORT_VERSION, "partial": True,
+            "config": cfg.as_dict(), "tasks": list(tasks), "budgets": budgets,
+            "datasets": list(datasets), "digits": digits, "tabular": tabular,
             "summary": {"digits": _summary(digits, cfg.searchers),
                         "tabular": _summary(tabular, cfg.searchers)},
             "storage": None if library is None else f"{library}.optuna.db",
