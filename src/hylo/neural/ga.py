@@ -136,7 +136,7 @@ class GeneticAlgorithm:
             span = hi - lo
             child = self.rng.uniform(lo - self.cfg.blend_alpha * span,
                                      hi + self.cfg.blend_alpha * span)
-        crossed = self.rng.random(n) < self.cfg.crossover_rate
+        crossed = np.less(self.rng.random(n), self.cfg.crossover_rate)
         return np.where(crossed[:, None], child, a)
 
     def _mutate(self, x: np.ndarray) -> np.ndarray:
