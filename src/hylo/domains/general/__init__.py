@@ -60,11 +60,11 @@ SEARCH_DEFAULTS = {
     # The lists domain's portfolio (bottom-up on a quarter of the budget, then top-down). Without
     # deduced lambdas: on the built-in suite plus the 27 base SyGuS problems at 2 s per task,
     # 28 of 45 solved without them, 26 with them (`WITNESSES`: map, mapi, filter; slack 8,
-    # wait 4). A genetic-programming member is to join it for PSB1's long programs. Measured so
-    # far, PSB1 with one run at 20 s: shares 1:3 (this), 1:3:2 and 1:3:4 with `genetic`
-    # (population 500, min_cases 10, graded) fit the training cases of 8, 9 and 9 of the 29
-    # problems. It waits for the same measurement on SyGuS, whose long variants (many examples)
-    # would give GP a third of the budget that enumeration now has.
+    # wait 4). A `genetic` member (population 500, min_cases 10, graded: only tasks with 10 or
+    # more examples) was measured and left out. PSB1, one run at 20 s, problems solved: shares
+    # 1:3 (this) 8, 1:3:2 9, 1:3:4 9, 2:3:3 8. SyGuS's 54 problems with 10 or more examples at
+    # 60 s: this 43, 1:3:4 41 (phone-9-long and -long-repeat lost: splitting needs bottom-up's
+    # quarter), GP solving none of the rest. So GP's share here is 0; `hylo bench psb1` runs it.
     "searcher": {"name": "portfolio", "params": {
         "mode": "split", "shares": [1, 3],
         "members": [{"name": "bottom-up", "params": {"max_points": 8,
