@@ -249,10 +249,16 @@ def admm(a: nn.Module, choices: Sequence[Callable[[Tensor], Any]], x: Any, y: Te
 
 
 def fit_joint(a: nn.Module, b: Callable[[Tensor], Any], x: Any, y: Tensor, loss: Loss,
-              steps: int, lr: float = 1e-2, lr_b: float | None = None) -> dict[str, Any]:
-    """The baseline: `steps` full-batch Adam steps on `loss(b(a(x)), y)` through both."""
+              steps: int, lr: float = 1e-2, lr_b: float | None = None, lr_decay: float = 1.0,
+              decay_every: int = 1) -> dict[str, Any]:
+    """The baseline: `steps` full-batch Adam steps on `loss(b(a(x)), y)` through both; the
+    rates are multiplied by `lr_decay` every `decay_every` steps (ADMM's decay per iteration
+    of `a_steps` steps, for a like-for-like comparison)."""
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    if not 0 < lr_decay <= 1 or decay_every < 1:
+        raise ValueError(f"lr_decay must be in (0, 1] and decay_every >= 1, got "
+                         f"{lr_decay!r}, {decay_every!r}")
     t0 = time.perf_counter()
     groups: list[dict[str, Any]] = [{"params": _weights(a), "lr": lr}]
     if isinstance(b, nn.Module) and _weights(b):
@@ -265,5 +271,7 @@ def fit_joint(a: nn.Module, b: Callable[[Tensor], Any], x: Any, y: Tensor, loss:
         value.backward()
         opt.step()
         losses.append(float(value.detach()))
+        if (len(losses)) % decay_every == 0:
+            _decay(opt, lr_decay)
     return {"steps": steps, "final_loss": losses[-1], "losses": losses,
             "seconds": time.perf_counter() - t0}
