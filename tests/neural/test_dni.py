@@ -137,5 +137,5 @@ def test_dni_trains_through_a_program_over_lists():
                                                         augment=False), labels=19)
     assert hist.downstream_steps == 6 and all(loss == loss for loss in hist.loss)
     # features per image (two per list), labels per list broadcast to its images
-    x, origin = dni.module_input(data.take(torch.arange(3)).values())
-    assert x.shape[0] == 6 and origin.tolist() == [0, 0, 1, 1, 2, 2]
+    x, origin, valid = dni.module_input(data.take(torch.arange(3)).values())
+    assert x.shape[0] == 6 and origin.tolist() == [0, 0, 1, 1, 2, 2] and bool(valid.all())

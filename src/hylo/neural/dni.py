@@ -100,16 +100,17 @@ def cut_model(program: Program, request: Type, semantics: Semantics,
     return model, names[0], module
 
 
-def module_input(values: Sequence[Any]) -> tuple[Tensor, Tensor]:
-    """The rows a program applies its module to, and the top-level example of each: the one
-    image argument itself, or the elements of the one list of images (in `map`'s order)."""
+def module_input(values: Sequence[Any]) -> tuple[Tensor, Tensor, Tensor]:
+    """The rows a program applies its module to, the top-level example of each, and whether it
+    is a real element (not list padding): the one image argument itself, or the elements of the
+    one list of images (in `map`'s order)."""
     if len(values) != 1:
         raise ValueError("DNI training takes programs of one argument")
     v = values[0]
     leaf = v.elem if isinstance(v, Lst) else v
     if not isinstance(leaf, Tens):
         raise ValueError("the program's argument is not an image or a list of images")
-    return leaf.x, leaf.origin
+    return leaf.x, leaf.origin, leaf.valid
 
 
 # ----------------------------------------------------------------------------- synthesizer
@@ -187,6 +188,7 @@ class _Queued:
     values: list[Any]  # the batch's inputs, as the program reads them
     y: Tensor
     label: Tensor  # per row: the label of its example
+    valid: Tensor  # per row: not list padding (padding gets no gradient and is not regressed)
 
 
 def _batch(data: Data, cfg: DNIConfig, gen: torch.Generator) -> tuple[list[Any], Tensor]:
@@ -221,17 +223,17 @@ class DNITrainer:
 
     def upstream_step(self, step: int, values: list[Any], y: Tensor) -> None:
         """Forward the upstream module, step it along the synthetic gradient, queue the rest."""
-        x, origin = module_input(values)
+        x, origin, valid = module_input(values)
         h = self.cut.upstream(x)
         label = y[origin]
         with torch.no_grad():
-            g = self.synth(h.detach(), label) / len(y)
+            g = self.synth(h.detach(), label) * valid[:, None] / len(y)
         self.opt_up.zero_grad()
         h.backward(g)
         self.opt_up.step()
         self.history.upstream_steps += 1
         self.history.events.append(("upstream", step))
-        self.queue.append(_Queued(step, h.detach(), values, y, label))
+        self.queue.append(_Queued(step, h.detach(), values, y, label, valid))
 
     def downstream_step(self, item: _Queued) -> None:
         """The true loss from stored features: steps the downstream module, and regresses the
@@ -252,7 +254,8 @@ class DNITrainer:
         self._synth_step(item, target)
 
     def _synth_step(self, item: _Queued, target: Tensor) -> None:
-        pred = self.synth(item.h, item.label)
+        pred = self.synth(item.h[item.valid], item.label[item.valid])
+        target = target[item.valid]
         loss = ((pred - target) ** 2).sum(-1).mean()
         self.opt_synth.zero_grad()
         loss.backward()
