@@ -30,7 +30,7 @@ def _search(task: Task, candidates: int, **params: object) -> tuple[bool, str | 
 
 def test_concatenation_inverse_on_strings_and_lists() -> None:
     c = Concatenation()
-    assert c.prefixes("ab") == ["", "a", "ab"]
+    assert c.prefix("ab", 1) == "a" and c.prefix("ab", 0) == "" and c.prefix("ab", 3) is None
     assert c.rest("abc", "ab") == "c"
     assert c.rest("abc", "b") is None
     assert c.rest("abc", "abcd") is None
@@ -38,7 +38,7 @@ def test_concatenation_inverse_on_strings_and_lists() -> None:
     assert c.rest([1, 2, 3], [1]) == [2, 3]
     assert c.join("ab", "c") == "abc"
     assert c.size("abc") == 3 and c.size(5) == 0
-    assert c.prefixes(5) == []
+    assert c.prefix(5, 0) is None
 
 
 def test_split_finds_what_plain_bottom_up_does_not_reach() -> None:

@@ -29,17 +29,17 @@ Witness = Callable[[Any, Any], "list[tuple[tuple[Any, ...], Any]] | None"]
 
 class Concatenation:
     """The inverse of a concatenation-like primitive `p : t -> t -> t` (`Domain.concatenations`):
-    which left parts a whole can start with, and what is left of it after one. This one is for
+    a whole's left part of a given size, and what is left of it after one. This one is for
     Python strings and lists (the prefix relation); a domain with other sequences subclasses it.
     Bottom-up search splits the outputs into parts it has built (`hylo.search.bottom_up_split`);
     what it finds is checked like any program, so an inverse can cost time, never a wrong
     result."""
 
-    def prefixes(self, whole: Any) -> Sequence[Any]:
-        """The candidate left parts of `whole`, shortest first (empty: none)."""
-        if isinstance(whole, (str, list)):
-            return [whole[:k] for k in range(len(whole) + 1)]
-        return []
+    def prefix(self, whole: Any, n: int) -> Any | None:
+        """The left part of `whole` of size `n` (`size`), None when there is none."""
+        if isinstance(whole, (str, list)) and 0 <= n <= len(whole):
+            return whole[:n]
+        return None
 
     def rest(self, whole: Any, part: Any) -> Any | None:
         """What is left of `whole` after its left part `part`, None when `part` is not one."""

@@ -6,8 +6,9 @@ cheaper than it, and in a large DSL that is tens of millions of programs away. I
 a few nodes, are in the banks early. So at the root, for a request whose return type `t` has a
 concatenation `p : t -> t -> t`, the outputs are split into parts found in the banks: a state
 is what is left of each output; a part is a kept root program whose value at every example is
-a left part of what is left there (looked up by its value at the first example, among that
-example's left parts); a state whose remainders are one kept program's values ends the split.
+a left part of what is left there (looked up by the size of its value at the first example,
+then that value: only sizes some kept program has are tried, so a long output costs no more
+than a short one); a state whose remainders are one kept program's values ends the split.
 
 Search order: a uniform-cost search over states, a split costing its description length
 (`cost(p)` per join plus the parts' costs), bounded by the root level reached plus `slack`
@@ -52,11 +53,14 @@ class _Join:
 
 
 class _Index:
-    """A bank's kept programs that fail at no example, by their value at the first example."""
+    """A bank's kept programs that fail at no example, by the size of their value at the first
+    example and then that value (so a state looks up only the sizes that exist, never every
+    left part of a long output)."""
 
-    def __init__(self, bank: Bank) -> None:
+    def __init__(self, bank: Bank, inverse: Concatenation) -> None:
         self.bank = bank
-        self.by_first: dict[Hashable, list[int]] = {}
+        self.inverse = inverse
+        self.by_first: dict[int, dict[Hashable, list[int]]] = {}
         self.cost: dict[int, int] = {}
         self.upto = 0  # levels 1..upto are indexed
         self.size = 0
@@ -74,7 +78,8 @@ class _Index:
                     continue
                 vs = run.vals[eid]
                 self.cost[eid] = level
-                self.by_first.setdefault(key((vs[0],)), []).append(eid)
+                n = self.inverse.size(vs[0])
+                self.by_first.setdefault(n, {}).setdefault(key((vs[0],)), []).append(eid)
                 self.size += 1
         self.upto = bank.upto
 
@@ -91,7 +96,7 @@ class Splitter:
         self.slack = round(slack * QUANTUM)
         self.max_states = max_states
         self.joins: list[_Join] = []
-        self.indexes: dict[int, _Index] = {}
+        self.indexes: dict[tuple[int, int], _Index] = {}
         self.outputs = tuple(ex.output for ex in run.task.examples)
         self.last_level = 0
         self.last_size = 0
@@ -114,10 +119,11 @@ class Splitter:
             pid = run._prod_id(prod.name, -1, (0, 0))
             self.joins.append(_Join(prod.name, inverse, pid, prod.cost, inner, left, right))
 
-    def _index(self, bank: Bank) -> _Index:
-        ix = self.indexes.get(bank.bid)
+    def _index(self, bank: Bank, inverse: Concatenation) -> _Index:
+        at = (bank.bid, id(inverse))
+        ix = self.indexes.get(at)
         if ix is None:
-            ix = self.indexes[bank.bid] = _Index(bank)
+            ix = self.indexes[at] = _Index(bank, inverse)
         return ix
 
     def advance(self, loop: _Loop, level: int) -> None:
@@ -138,7 +144,8 @@ class Splitter:
             bound = min(bound, self.best - 1)
         try:
             for join in self.joins:
-                left, right = self._index(join.left), self._index(join.right)
+                left = self._index(join.left, join.inverse)
+                right = self._index(join.right, join.inverse)
                 left.update(run)
                 if right is not left:
                     right.update(run)
@@ -173,8 +180,8 @@ class Splitter:
             states += 1
             if states > self.max_states:
                 return
-            if run.evaluated >= loop.next_check:
-                loop.check()
+            if run.evaluated >= loop.next_check or states % 64 == 0:
+                loop.check()  # the clock, also where lookups find nothing to try
             join_cost = join.outer if not path else join.inner
             if path:  # what is left is one kept program: the split ends here
                 eid = seen.get(k)
@@ -185,8 +192,14 @@ class Splitter:
                         tie += 1
             first = rest[0]
             sizes = [inverse.size(r) for r in rest]
-            for prefix in inverse.prefixes(first):
-                for eid in left.by_first.get(key((prefix,)), ()):
+            limit = sizes[0]
+            for n, by_value in left.by_first.items():
+                if n > limit:
+                    continue
+                prefix = inverse.prefix(first, n)
+                if prefix is None:
+                    continue
+                for eid in by_value.get(key((prefix,)), ()):
                     c = cost + join_cost + left.cost[eid]
                     if c + join.inner > bound:  # a part is never the last one: one more join
                         continue
