@@ -75,3 +75,19 @@ def test_split_params_are_validated() -> None:
         BottomUpSearcher(GENERAL.prior(), GENERAL, split_slack=-1.0)
     with pytest.raises((ValueError, TypeError)):
         BottomUpSearcher(GENERAL.prior(), GENERAL, split="yes")  # type: ignore[arg-type]
+
+
+def test_long_outputs_keep_the_budget() -> None:
+    # 4,000-character outputs: splitting tries only the sizes kept programs have, and looks at
+    # the clock, so the search ends near its deadline (a limit, with a wide margin)
+    import random
+    import time
+
+    rng = random.Random(0)
+    words = ["".join(rng.choice("abcdef ") for _ in range(4000)) for _ in range(4)]
+    task = Task("long", parse_type("str -> str"),
+                tuple(Example((w,), w.upper() + "!" + w[::-1]) for w in words))
+    s = BottomUpSearcher(GENERAL.prior(), GENERAL, max_points=8, constant_bodies=False)
+    t0 = time.perf_counter()
+    s.search(task, Budget(seconds=1.0))
+    assert time.perf_counter() - t0 < 10.0
