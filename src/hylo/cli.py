@@ -37,6 +37,7 @@ from hylo.core.grammar import Grammar
 from hylo.core.limits import Limits
 from hylo.core.task import Task
 from hylo.core.types import show_type
+from hylo.library.procedures import describe_procedure
 from hylo.search.base import Budget, SearchResult
 
 #: The domain of task files and of `hylo learn` when `--domain` is not given: a setting.
@@ -927,11 +928,11 @@ def _show_library(store: Any) -> None:
     modules = store.modules()
     if modules:
         t = Table(title=f"neural modules ({len(modules)})")
-        for col in ("name", "version", "kind", "metrics"):
+        for col in ("name", "version", "kind", "metrics", "procedure"):
             t.add_column(col)
         for m in modules:
             t.add_row(one_line(m.name), str(m.version), one_line(m.kind),
-                      one_line(json.dumps(m.metrics), 80))
+                      one_line(json.dumps(m.metrics), 80), one_line(describe_procedure(m), 60))
         console.print(t)
     runs = describe_runs(store)
     t = Table(title=f"runs ({len(runs)})")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -45,6 +46,9 @@ def _budgets(text: str) -> list[int]:
 OBJECTIVE_HELP = ("an engineer's objective 'module:function', f(predictions, targets, model) -> "
                   "float, lower is better: it ranks the candidate programs and, where it has a "
                   "gradient, trains them (see docs/automl.md)")
+
+REUSE_HELP = ("train each task with the procedure (hyperparameters, schedule) recorded with the "
+              "library's newest classify module, instead of the default one")
 
 
 def _objective(spec: str | None) -> str | None:
@@ -90,6 +94,8 @@ def learn_digits(
                                    "iteration; later passes start from the library so far)"),
     # Annotated, so that a plain Python call without it gets None, not typer's OptionInfo
     objective: Annotated[str | None, typer.Option("--objective", help=OBJECTIVE_HELP)] = None,
+    reuse_procedure: Annotated[bool, typer.Option("--reuse-procedure",
+                                                  help=REUSE_HELP)] = False,
 ) -> None:
     """Solve the digits sequence in order; later tasks reuse the modules earlier ones trained.
 
@@ -101,6 +107,8 @@ def learn_digits(
                               "seed": seed, "quick": quick}
     if _objective(objective) is not None:  # absent otherwise: the run's config is unchanged
         params["objective"] = objective
+    if reuse_procedure:  # absent otherwise: the run's config is unchanged
+        params["reuse_procedure"] = True
     config = LearnConfig(domain="digits", suite="houdini", iterations=iterations, workers=0,
                          params=params)
     with _progress() as bar:
@@ -145,6 +153,8 @@ def bench_digits(
     quick: bool = typer.Option(False, "--quick", help="tiny smoke-test settings"),
     # Annotated, so that a plain Python call without it gets None, not typer's OptionInfo
     objective: Annotated[str | None, typer.Option("--objective", help=OBJECTIVE_HELP)] = None,
+    reuse_procedure: Annotated[bool, typer.Option("--reuse-procedure",
+                                                  help=REUSE_HELP)] = False,
 ) -> None:
     """Test accuracy per task and budget: hylo (with the library) beside a standalone baseline."""
     budget_list = _budgets(budgets)
@@ -154,6 +164,8 @@ def bench_digits(
     from hylo.library import open_store
 
     cfg = (quick_config(seed) if quick else DigitsConfig(seed=seed)).with_objective(objective)
+    if reuse_procedure:
+        cfg = replace(cfg, reuse_procedure=True)
     kwargs = {"es_generations": 5, "reinforce_steps": 10, "gradient_steps": 10} if quick else {}
     t0 = time.perf_counter()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None

@@ -86,6 +86,10 @@ class ModuleLibrary:
         from hylo.neural import kinds
 
         prov = {**self.scope, **provenance}
+        if prov.get("procedure") is not None:  # how it was trained: checked before it is kept
+            from hylo.library.procedures import check_procedure
+
+            prov["procedure"] = check_procedure(prov["procedure"])
         version = self.store.put_module(name, kind, spec, kinds.to_bytes(module), metrics, prov)
         return library_name(name, version)
 

@@ -37,6 +37,7 @@ from hylo.domains.digits import NAME, data
 from hylo.domains.digits.tasks import SEQUENCE, DigitsTask, Examples, make_task
 from hylo.learn.consolidate import consolidate
 from hylo.library.modules import ModuleLibrary
+from hylo.library.procedures import latest_procedure, make_procedure, train_config
 from hylo.library.runs import record_result
 from hylo.neural.baseline import baseline_accuracy, fit_baseline
 from hylo.neural.candidates import Prune, with_neural
@@ -63,6 +64,9 @@ class DigitsConfig:
     search: HybridConfig = field(default_factory=HybridConfig)
     baseline: TrainConfig = field(default_factory=lambda: TrainConfig(steps=1000))
     library_steps: int = 1500  # training of the classify module from task 1 on the full split
+    #: train with the procedure recorded with the library's newest classify module (if any)
+    #: instead of `search.train` (see `hylo.library.procedures`)
+    reuse_procedure: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         s = self.search
@@ -72,9 +76,12 @@ class DigitsConfig:
                   "final_steps": s.final_steps, "train": s.train.as_dict()}
         if s.objective is not None:  # only then, so reports without one keep their shape
             search["objective"] = objective_name(s.objective)
-        return {"seed": self.seed, "val_fraction": self.val_fraction, "n_test": self.n_test,
-                "search": search, "baseline": self.baseline.as_dict(),
-                "library_steps": self.library_steps}
+        out = {"seed": self.seed, "val_fraction": self.val_fraction, "n_test": self.n_test,
+               "search": search, "baseline": self.baseline.as_dict(),
+               "library_steps": self.library_steps}
+        if self.reuse_procedure:  # only then, so reports without it keep their shape
+            out["reuse_procedure"] = True
+        return out
 
     def with_objective(self, spec: str | None) -> DigitsConfig:
         """This configuration with the objective named `module:function` (None: as it is)."""
@@ -163,6 +170,8 @@ class Solved:
     digit_accuracy: float | None = None  # for a classify module: accuracy on test images
     saved: list[str] = field(default_factory=list)
     test_objective: float | None = None  # with an objective: its value on the test split
+    procedure: dict[str, Any] | None = None  # how its modules were trained (recorded with them)
+    procedure_from: str | None = None  # the library module whose procedure was reused, if any
 
 
 def digit_accuracy(module: Any, seed: int) -> float:
@@ -183,6 +192,12 @@ def solve(task: DigitsTask, library: ModuleLibrary | None, cfg: DigitsConfig,
     t0 = time.perf_counter()
     train_ex, val_ex = split_val(task.train, cfg.val_fraction, cfg.seed)
     scfg = replace(cfg.search, seed=cfg.seed)
+    reused = None
+    if cfg.reuse_procedure and library is not None:
+        reused = latest_procedure(library, "classify")
+        if reused is not None:
+            schedule = reused[1].get("schedule") or {}
+            scfg = replace(scfg, train=train_config(reused[1], scfg.train), **schedule)
     semantics = _domain().soft_semantics or {}
     res = search_hybrid(task.request, to_data(task, train_ex), to_data(task, val_ex),
                         grammar_for(library), semantics, prune_rules(),
@@ -198,8 +213,13 @@ def solve(task: DigitsTask, library: ModuleLibrary | None, cfg: DigitsConfig,
     for text, slot in res.model.slots.items():
         if slot.kind == "classify" and not slot.frozen and slot.spec["classes"] == 10:
             digit = digit_accuracy(res.model.net(text), cfg.seed)
+    procedure = make_procedure(
+        scfg.train, schedule={"min_steps": scfg.min_steps, "eta": scfg.eta,
+                              "final_steps": scfg.final_steps},
+        metrics={"val_accuracy": res.val_accuracy, "test_accuracy": test})
     return Solved(task, res, res.text, test, res.val_accuracy, time.perf_counter() - t0,
-                  res.description_length, digit, test_objective=objective)
+                  res.description_length, digit, test_objective=objective,
+                  procedure=procedure, procedure_from=reused[0] if reused else None)
 
 
 def save_modules(solved: Solved, library: ModuleLibrary, run_id: int | None) -> str:
@@ -213,6 +233,10 @@ def save_modules(solved: Solved, library: ModuleLibrary, run_id: int | None) -> 
                   "method": "gradient",
                   "trained_on": {"part": "train", "examples": len(solved.task.train),
                                  "fingerprint": _fingerprint(solved.task.train)}}
+    if solved.procedure is not None:
+        provenance["procedure"] = solved.procedure
+    if solved.procedure_from is not None:
+        provenance["procedure_from"] = solved.procedure_from
     done = consolidate(library, solved.result.program, solved.result.model, solved.task.name,
                        metrics, provenance)
     solved.saved.extend(done.saved)
@@ -255,6 +279,8 @@ def config_from(params: dict[str, Any]) -> tuple[DigitsConfig, int | None, int |
     seed = int(params.get("seed", 0))
     cfg = quick_config(seed) if params.get("quick") else DigitsConfig(seed=seed)
     cfg = cfg.with_objective(params.get("objective"))
+    if params.get("reuse_procedure"):
+        cfg = replace(cfg, reuse_procedure=True)
     return cfg, params.get("budget", 100), params.get("classify_budget")
 
 
@@ -332,8 +358,8 @@ def ensure_classify_module(store: Any, cfg: DigitsConfig, run_id: int,
     program = compile_program(
         parse(f"(lam ({fresh_name('classify')} $0))"), task.request,
         options=CompileOptions(fresh_specs=cfg.search.fresh_specs, seed=cfg.seed))
-    fit(program, to_data(task, task.train),
-        replace(cfg.search.train, steps=cfg.library_steps, seed=cfg.seed))
+    tc = replace(cfg.search.train, steps=cfg.library_steps, seed=cfg.seed)
+    fit(program, to_data(task, task.train), tc)
     test = accuracy(program, to_data(task, task.test))
     solved_text = f"(lam ({fresh_name('classify')} $0))"
     slot = program.slots[fresh_name("classify")]
@@ -343,7 +369,8 @@ def ensure_classify_module(store: Any, cfg: DigitsConfig, run_id: int,
         {"task": "classify", "budget": None, "program": solved_text, "run_id": run_id,
          "method": "gradient", "parent": None,
          "trained_on": {"part": "train", "examples": len(task.train),
-                        "fingerprint": _fingerprint(task.train)}})
+                        "fingerprint": _fingerprint(task.train)},
+         "procedure": make_procedure(tc, metrics={"test_accuracy": test})})
     return {"module": saved, "reused": False,
             "digit_accuracy": test, "seconds": time.perf_counter() - t0,
             "trained_on": {"part": "train", "examples": len(task.train)}}
@@ -437,6 +464,8 @@ def bench(store: Any, budgets: list[int], cfg: DigitsConfig | None = None,
                              "finetuned": solved.result.finetune,
                              "candidates": solved.result.candidates,
                              "uses_library": used_library(solved.program),
+                             **({"procedure_from": solved.procedure_from}
+                                if solved.procedure_from else {}),
                              "n_test": len(task.test), **_objective_fields(solved)})
                 if progress:
                     progress(f"b={budget} {name}: hylo {solved.test_accuracy:.3f} "
