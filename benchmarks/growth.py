@@ -77,6 +77,8 @@ def main() -> None:
     ap.add_argument("--seeds", default="0,1,2", help="module, minibatch and split seeds")
     ap.add_argument("--final", default="{}", help="JSON spec of the final classify module")
     ap.add_argument("--shrink", type=int, default=4, help="start widths: final / shrink")
+    ap.add_argument("--start", default=None,
+                    help="JSON spec of the start module (default: the final one shrunk)")
     ap.add_argument("--patience", type=int, default=6)
     ap.add_argument("--grow-patience", type=int, default=None, help="default: --patience")
     ap.add_argument("--eval-every", type=int, default=25)
@@ -93,7 +95,8 @@ def main() -> None:
     from hylo.neural.grow import GrowConfig, stages_between
 
     final = kinds.full_spec("classify", json.loads(args.final))
-    start = _shrunk(final, args.shrink)
+    start = (kinds.full_spec("classify", json.loads(args.start)) if args.start else
+             _shrunk(final, args.shrink))
     stages = stages_between("classify", start, final)
     grow_patience = args.grow_patience or args.patience
     optimizers = ["carry", "fresh"] if args.optimizer == "both" else [args.optimizer]
@@ -116,6 +119,8 @@ def main() -> None:
             grown = _run(task, train, val, test, start, cfg,
                          until=lambda m, t=target: m["accuracy"] >= t)
             grown["reached"] = grown["stopped"] == "target"
+            # a target reached before the last growth was reached by a smaller module
+            grown["at_final_spec"] = grown["spec"] == final
             grown["ratio"] = grown["steps"] / scratch["steps"] if grown["reached"] else None
             row[f"grown_{opt}"] = grown
             print(f"seed {seed}: scratch {scratch['steps']} steps (first at target {first}), "
@@ -142,6 +147,7 @@ def main() -> None:
                             for g, r in zip(grown, rows, strict=True)],
                         "median_ratio": statistics.median(reached) if reached else None,
                         "within_a_third": sum(x <= 1 / 3 for x in reached),
+                        "at_final_spec": [g["at_final_spec"] for g in grown],
                         "test_accuracy": [g["test_accuracy"] for g in grown],
                         "seconds": [round(g["seconds"], 1) for g in grown]}
     report = {"benchmark": "growth", "command": " ".join(sys.argv), "final_spec": final,
