@@ -47,8 +47,9 @@ OBJECTIVE_HELP = ("an engineer's objective 'module:function', f(predictions, tar
                   "float, lower is better: it ranks the candidate programs and, where it has a "
                   "gradient, trains them (see docs/automl.md)")
 
-REUSE_HELP = ("train each task with the procedure (hyperparameters, schedule) recorded with the "
-              "library's newest classify module, instead of the default one")
+REUSE_HELP = ("train each task with the procedure recorded with a library classify module "
+              "(the newest from a tuning study, else the newest): its hyperparameters, "
+              "schedule, and architecture for fresh classify holes, instead of the defaults")
 
 
 def _objective(spec: str | None) -> str | None:

@@ -59,6 +59,24 @@ def test_elite_is_not_lost():
     assert f == best_f and np.array_equal(x, best_x)
 
 
+def test_a_re_measured_elite_can_lose_its_place():
+    # a noisy fitness (minibatches): the elite is measured again with the children
+    ga = GeneticAlgorithm(X0, GAConfig(popsize=6, elite=2, seed=0))
+    xs = ga.ask()
+    ga.tell(xs, np.arange(6.0))
+    kept = ga.kept()
+    assert np.array_equal(kept, xs[:2])  # the two best, best first
+    kids = ga.ask()
+    assert len(kids) == 4
+    ga.tell(kids, np.full(4, 3.0), elite_fitness=np.array([9.0, 1.0]))
+    assert ga.evaluations == 6 + 4 + 2  # re-measuring counts
+    x, f = ga.best()
+    assert f == 1.0 and np.array_equal(x, xs[1])
+    assert 9.0 in ga.fit  # the old best keeps its new, worse value
+    with pytest.raises(ValueError, match="kept individuals"):
+        ga.tell(ga.ask(), np.zeros(4), elite_fitness=np.zeros(3))
+
+
 def test_nan_fitness_never_wins():
     ga = GeneticAlgorithm(X0, GAConfig(popsize=4, elite=1))
     xs = ga.ask()

@@ -13,7 +13,10 @@ short. Anything else raises `ProcedureError` (a `ValueError`) naming what is wro
 
 Reuse: `train_config(procedure, base)` is `base` with the procedure's hyperparameters
 (`base`'s seed kept); `latest_procedure(library, kind)` is the procedure of the newest module of
-that kind in a `ModuleLibrary`'s scope that has one.
+that kind in a `ModuleLibrary`'s scope that has one. Reusing a procedure fully also reuses the
+module's architecture: `choose_reuse(library, kind, base_spec)` picks the newest module of the
+kind with a procedure (one from a tuning study first) and gives its procedure and its spec over
+the hole's inputs and outputs (`reused_spec`), checked by `hylo.neural.kinds.full_spec`.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 MAX_PROCEDURE_BYTES = 8192
@@ -47,6 +50,9 @@ SCHEDULE_FIELDS: dict[str, tuple[type, float, float]] = {
 TOP_KEYS = {"method", "optimizer", "train", "schedule", "tuning", "metrics"}
 TUNING_KEYS = {"study", "storage", "searcher", "trials"}
 MAX_METRICS = 32
+#: spec keys set by where a hole stands (its inputs and outputs), not by its architecture
+IO_KEYS: dict[str, tuple[str, ...]] = {"classify": ("classes", "shape"), "regress": ("shape",),
+                                       "mlp": ("in", "out")}
 
 
 class ProcedureError(ValueError):
@@ -163,6 +169,80 @@ def latest_procedure(library: Any, kind: str) -> tuple[str, dict[str, Any]] | No
         if procedure is not None and (best is None or rec.created_at >= best[0].created_at):
             best = (rec, procedure)
     return None if best is None else (library_name(best[0].name, best[0].version), best[1])
+
+
+def procedures(library: Any, kind: str) -> list[tuple[Any, dict[str, Any]]]:
+    """(record, procedure) of every in-scope module of `kind` that has one, newest first; a
+    malformed procedure raises `ProcedureError` naming its module."""
+    from hylo.neural.names import library_name
+
+    found = []
+    for i, rec in enumerate(library.store.modules()):
+        if rec.kind != kind or not library.in_scope(rec):
+            continue
+        try:
+            procedure = procedure_of(rec)
+        except ProcedureError as error:
+            raise ProcedureError(f"{library_name(rec.name, rec.version)}: {error}") from None
+        if procedure is not None:
+            created = rec.created_at if isinstance(rec.created_at, (int, float)) else 0.0
+            found.append((float(created), i, rec, procedure))
+    found.sort(key=lambda x: (x[0], x[1]), reverse=True)  # later in the store wins a tie
+    return [(rec, procedure) for _, _, rec, procedure in found]
+
+
+def reused_spec(kind: str, spec: Any, base: Mapping[str, Any] | None = None,
+                module: str = "a module") -> dict[str, Any]:
+    """The architecture of a stored `spec` with the inputs and outputs (`IO_KEYS`) of `base`
+    (the hole's own fresh spec), checked: a `ProcedureError` when either is not a spec of the
+    kind within its caps, or the architecture does not fit the hole (pools that leave nothing)."""
+    from hylo.neural import kinds
+
+    try:
+        stored = kinds.full_spec(kind, spec)  # the module as it was built (old keys defaulted)
+        hole = kinds.full_spec(kind, dict(base) if base is not None else None)
+        io = {k: hole[k] for k in IO_KEYS.get(kind, ())}
+        return kinds.full_spec(kind, {**stored, **io})
+    except (ValueError, TypeError) as error:
+        raise ProcedureError(f"the architecture of {module} cannot be reused for a {kind} "
+                             f"hole: {str(error)[:300]}") from None
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """A procedure to train fresh holes of `kind` with: its hyperparameters and its module's
+    architecture (`spec`, over the hole's inputs and outputs)."""
+
+    module: str  # `nn:<name>@v<k>`, the library module it comes from
+    kind: str
+    procedure: dict[str, Any]
+    spec: dict[str, Any]
+
+    @property
+    def tuned(self) -> bool:
+        return bool(self.procedure.get("tuning"))
+
+
+def reuse_of(record: Any, procedure: Mapping[str, Any],
+             base_spec: Mapping[str, Any] | None = None) -> Reuse:
+    """The `Reuse` of a module record and its procedure (both checked)."""
+    from hylo.neural.names import library_name
+
+    name = library_name(record.name, record.version)
+    return Reuse(name, record.kind, check_procedure(procedure),
+                 reused_spec(record.kind, record.spec, base_spec, name))
+
+
+def choose_reuse(library: Any, kind: str,
+                 base_spec: Mapping[str, Any] | None = None) -> Reuse | None:
+    """The procedure to reuse for fresh holes of `kind`: the newest in-scope module with a
+    procedure from a tuning study, else the newest with any procedure; None without one.
+    A tuned procedure comes first so that a later default one (the library's own classify
+    module, trained after the study) does not hide it."""
+    found = procedures(library, kind)
+    tuned = [(rec, p) for rec, p in found if p.get("tuning")]
+    pick = (tuned or found or [None])[0]
+    return None if pick is None else reuse_of(pick[0], pick[1], base_spec)
 
 
 def describe_procedure(record: Any) -> str:

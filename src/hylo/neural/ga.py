@@ -17,7 +17,10 @@ For the small modules hylo trains without gradients. Minimises a fitness over ve
 Every draw comes from one `numpy.random.Generator` seeded by `seed`, and selection, crossover and
 mutation are vectorised over the whole generation. The loop is `ask()` / `tell()`; `minimize`
 runs it until exactly `budget` fitness evaluations have been made (the last generation is cut
-short). `fit_ga` trains a hybrid model's trainable weights this way, as `fit_es` does with CMA-ES.
+short). With a noisy fitness (a fresh minibatch per generation) the kept elite can be measured
+again on the new data (`kept()`, then `tell(..., elite_fitness=...)`), so that a lucky draw does
+not keep an individual for ever. `train.fit_ga` trains a hybrid model's trainable weights this
+way, as `train.fit_es` does with CMA-ES; `fit_ga` here is its whole-data, evaluation-budget form.
 """
 
 from __future__ import annotations
@@ -155,21 +158,41 @@ class GeneticAlgorithm:
             out = self._mutate(self._cross(a, b))
         return out if n is None else out[:n]
 
-    def tell(self, xs: np.ndarray, fitness: np.ndarray) -> None:
+    def _elite(self) -> np.ndarray:
+        """Indices of the individuals the next `tell` keeps, best first."""
+        return np.argsort(self.fit, kind="stable")[:self.cfg.elite]
+
+    def kept(self) -> np.ndarray:
+        """The individuals the next `tell` keeps as they are (the elite, best first): with a
+        noisy fitness, measure them again and pass the values to `tell` as `elite_fitness`."""
+        return self.pop[self._elite()].copy()
+
+    def tell(self, xs: np.ndarray, fitness: np.ndarray,
+             elite_fitness: np.ndarray | None = None) -> None:
         """Record a generation: the elite of the old population plus these children become the
-        new population (the best `popsize` of them)."""
-        fitness = np.asarray(fitness, dtype=np.float64).ravel()
-        if len(fitness) != len(xs):
-            raise ValueError(f"{len(xs)} candidates but {len(fitness)} fitness values")
-        fitness = np.where(np.isnan(fitness), np.inf, fitness)  # a NaN never wins
-        order = np.argsort(self.fit, kind="stable")[:self.cfg.elite]
+        new population (the best `popsize` of them). `elite_fitness`: the elite's fitness
+        measured again on the children's data (counted as evaluations); omitted, the old
+        values stand."""
+        fitness = self._clean(fitness, len(xs), "candidates")
+        order = self._elite()
+        old = self.fit[order]
+        if elite_fitness is not None:
+            old = self._clean(elite_fitness, len(order), "kept individuals")
+            self.evaluations += len(order)
         pop = np.vstack([self.pop[order], xs])
-        fit = np.concatenate([self.fit[order], fitness])
+        fit = np.concatenate([old, fitness])
         best = np.argsort(fit, kind="stable")[:self.cfg.popsize]
         self.pop, self.fit = pop[best], fit[best]
         self.evaluations += len(xs)
         self.generation += 1
         self.sigma *= self.cfg.sigma_decay
+
+    @staticmethod
+    def _clean(fitness: np.ndarray, n: int, what: str) -> np.ndarray:
+        fitness = np.asarray(fitness, dtype=np.float64).ravel()
+        if len(fitness) != n:
+            raise ValueError(f"{n} {what} but {len(fitness)} fitness values")
+        return np.where(np.isnan(fitness), np.inf, fitness)  # a NaN never wins
 
     def best(self) -> tuple[np.ndarray, float]:
         i = int(np.argmin(self.fit))
@@ -201,34 +224,20 @@ def one_at_a_time(f: Callable[[np.ndarray], float]) -> Fitness:
 def fit_ga(model: Any, data: Any, budget: int, cfg: GAConfig | None = None,
            fitness: str = "nll") -> dict[str, Any]:
     """Train a hybrid model's trainable weights by the GA on the whole of `data` (soft NLL, or
-    hard error rate with `fitness="error"`); the model ends with the best individual found.
-    Returns a history dict like `train.fit_es`."""
-    import torch
+    hard error rate with `fitness="error"`) for exactly `budget` evaluations; the model ends
+    with the best individual found. `train.fit_ga` with every GA setting given and a budget
+    in evaluations rather than generations; returns its info dict with `best_fitness`."""
+    from hylo.neural.train import TrainConfig
+    from hylo.neural.train import fit_ga as train_ga
 
-    from hylo.neural.hybrid import decide, nll
-
-    if fitness not in ("nll", "error"):
-        raise ValueError(f"fitness must be 'nll' or 'error', got {fitness!r}")
-    params = model.trainable()
-    if not params:
-        return {"method": "ga", "evaluations": 0, "seconds": 0.0}
-    vec = torch.nn.utils.parameters_to_vector
-    put = torch.nn.utils.vector_to_parameters
-    x0 = vec(params).detach().double().numpy()
-    inputs = data.values()
-    model.eval()
-
-    @torch.no_grad()
-    def score(x: np.ndarray) -> float:
-        put(torch.as_tensor(x, dtype=torch.float32), params)
-        out = model(inputs, "soft" if fitness == "nll" else "hard")
-        if fitness == "nll":
-            return float(nll(out, data.y).mean())
-        return float((decide(out, len(data)) != data.y.long()).float().mean())
-
-    res = minimize(one_at_a_time(score), x0, budget, cfg)
-    with torch.no_grad():
-        put(torch.as_tensor(res.best_x, dtype=torch.float32), params)
-    return {"method": "ga", "evaluations": res.evaluations, "generations": res.generations,
-            "popsize": (cfg or GAConfig()).popsize, "dimension": len(x0),
-            "best_fitness": res.best_fitness, "seconds": res.seconds}
+    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
+        raise ValueError(f"budget must be a positive integer, got {budget!r}")
+    cfg = cfg or GAConfig()
+    # a batch at least as large as the data: the fitness is the whole set, deterministic
+    tc = TrainConfig(steps=1, augment=False, es_batch=max(1, len(data)), fitness=fitness,
+                     seed=cfg.seed)
+    hist = train_ga(model, data, tc, ga=cfg, budget=budget)
+    hist.pop("steps", None)
+    if "best_minibatch_fitness" in hist:
+        hist["best_fitness"] = hist.pop("best_minibatch_fitness")
+    return hist

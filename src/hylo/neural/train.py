@@ -1,4 +1,4 @@
-"""Training a hybrid model: by gradient, by REINFORCE, or by separable CMA-ES.
+"""Training a hybrid model: by gradient, by REINFORCE, by separable CMA-ES, or by a GA.
 
 - `fit_gradient`: Adam on the negative log-likelihood of the labels under the soft semantics
   (exact distributions): the program's final output is the only supervision.
@@ -9,6 +9,9 @@
 - `fit_es`: separable CMA-ES (pycma with `CMA_diagonal=True`) over the flat vector of trainable
   weights; the fitness of a candidate is its error rate under the hard (argmax) semantics on a
   minibatch (or, with `fitness="nll"`, its soft negative log-likelihood). No gradient is taken.
+- `fit_ga`: the genetic algorithm of `hylo.neural.ga` over the same flat vector, the same
+  fitness, and by default as many fitness evaluations as `fit_es` makes with the same settings
+  (`steps` x `popsize`, pycma's default population when `popsize` is 0).
 
 Every function takes explicit settings (`TrainConfig`) and a seed, and returns a history dict
 recorded with the run.
@@ -22,8 +25,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
 import torch
 
+from hylo.neural.ga import GAConfig, GeneticAlgorithm
 from hylo.neural.hybrid import Data, HybridModel, decide, nll
 from hylo.neural.kinds import shift_images
 
@@ -189,7 +194,82 @@ def fit_es(model: HybridModel, data: Data, cfg: TrainConfig) -> dict[str, Any]:
             "seconds": time.perf_counter() - t0}
 
 
-METHODS = {"gradient": fit_gradient, "reinforce": fit_reinforce, "es": fit_es}
+def ga_settings(cfg: TrainConfig, dimension: int) -> GAConfig:
+    """The GA's settings from a `TrainConfig`: `popsize` (0: pycma's default 4 + 3 ln n, so
+    that `ga` and `es` make the same evaluations at the same `steps`), first generation spread
+    `sigma`, mutation `sigma / 2` (the setting measured in benchmarks/admm_ga.py), `seed`; the
+    rest (elite 2, tournament 3, BLX-0.3, mutation rate 0.1) `GAConfig`'s defaults."""
+    popsize = cfg.popsize or 4 + int(3 * math.log(max(1, dimension)))
+    # a tiny population (popsize 2) still gets a valid elite and tournament
+    return GAConfig(popsize=popsize, elite=min(GAConfig.elite, popsize - 1),
+                    tournament=min(GAConfig.tournament, popsize), init_sigma=cfg.sigma,
+                    sigma=cfg.sigma / 2, seed=cfg.seed).check()
+
+
+@torch.no_grad()
+def fit_ga(model: HybridModel, data: Data, cfg: TrainConfig, ga: GAConfig | None = None,
+           budget: int | None = None) -> dict[str, Any]:
+    """The genetic algorithm (`hylo.neural.ga`) over the trainable weights; the model ends with
+    the best individual of the last generation.
+
+    `budget`: fitness evaluations, by default `cfg.steps * popsize` (what `fit_es` makes).
+    Fitness as in `fit_es` (`cfg.fitness`, hard error or soft NLL). When `cfg.es_batch` covers
+    the data the fitness is the whole set, deterministic, and the elite is never measured
+    again (so later generations cost `popsize - elite` evaluations, and there are more of
+    them); otherwise each generation draws a minibatch (augmented as `fit_es`'s) and measures
+    the kept elite on it too, `popsize` evaluations a generation. `ga`: every GA setting
+    (default `ga_settings(cfg, n)`)."""
+    if cfg.fitness not in ("nll", "error"):
+        raise ValueError(f"fitness must be 'nll' or 'error', got {cfg.fitness!r}")
+    params = model.trainable()
+    t0 = time.perf_counter()
+    x0 = (torch.nn.utils.parameters_to_vector(params).double().numpy() if params
+          else np.zeros(0))
+    ga = ga or ga_settings(cfg, len(x0))
+    total = cfg.steps * ga.popsize if budget is None else budget
+    if not params or total <= 0:
+        return {"method": "ga", "steps": 0, "evaluations": 0, "seconds": 0.0}
+    gen = torch.Generator().manual_seed(cfg.seed)
+    soft = cfg.fitness == "nll"
+
+    def score(xs: np.ndarray, part: Data, inputs: Any) -> np.ndarray:
+        out = np.empty(len(xs))
+        for i, x in enumerate(xs):
+            torch.nn.utils.vector_to_parameters(torch.as_tensor(x, dtype=torch.float32), params)
+            pred = model(inputs, "soft" if soft else "hard")
+            out[i] = (float(nll(pred, part.y).mean()) if soft
+                      else float((decide(pred, len(part)) != part.y.long()).float().mean()))
+        return out
+
+    opt = GeneticAlgorithm(x0, ga)
+    model.eval()
+    whole = cfg.es_batch >= len(data)
+    part, inputs = data, data.values()
+    while opt.evaluations < total:
+        left = total - opt.evaluations
+        if whole:  # deterministic fitness: the elite's values stay valid
+            xs = opt.ask(left)
+            opt.tell(xs, score(xs, part, inputs))
+            continue
+        part = data.take(_batch(len(data), cfg.es_batch, gen))
+        inputs = part.values(_transform(cfg, gen))
+        # a new minibatch: the elite is measured on it as well, or one lucky draw would
+        # keep an individual for ever
+        kept = opt.kept() if opt.generation else np.zeros((0, len(x0)))
+        if len(kept) >= left:
+            break
+        xs = opt.ask(left - len(kept))
+        opt.tell(xs, score(xs, part, inputs),
+                 score(kept, part, inputs) if opt.generation else None)
+    best_x, best_f = opt.best()
+    torch.nn.utils.vector_to_parameters(torch.as_tensor(best_x, dtype=torch.float32), params)
+    return {"method": "ga", "steps": cfg.steps, "evaluations": opt.evaluations,
+            "generations": opt.generation, "popsize": ga.popsize, "elite": ga.elite,
+            "dimension": len(x0), "best_minibatch_fitness": best_f,
+            "seconds": time.perf_counter() - t0}
+
+
+METHODS = {"gradient": fit_gradient, "reinforce": fit_reinforce, "es": fit_es, "ga": fit_ga}
 
 
 def fit(model: HybridModel, data: Data, cfg: TrainConfig, method: str = "gradient") -> dict:

@@ -37,7 +37,7 @@ from hylo.domains.digits import NAME, data
 from hylo.domains.digits.tasks import SEQUENCE, DigitsTask, Examples, make_task
 from hylo.learn.consolidate import consolidate
 from hylo.library.modules import ModuleLibrary
-from hylo.library.procedures import latest_procedure, make_procedure, train_config
+from hylo.library.procedures import Reuse, choose_reuse, make_procedure, train_config
 from hylo.library.runs import record_result
 from hylo.neural.baseline import baseline_accuracy, fit_baseline
 from hylo.neural.candidates import Prune, with_neural
@@ -64,8 +64,9 @@ class DigitsConfig:
     search: HybridConfig = field(default_factory=HybridConfig)
     baseline: TrainConfig = field(default_factory=lambda: TrainConfig(steps=1000))
     library_steps: int = 1500  # training of the classify module from task 1 on the full split
-    #: train with the procedure recorded with the library's newest classify module (if any)
-    #: instead of `search.train` (see `hylo.library.procedures`)
+    #: train fresh classify holes with the procedure recorded with a library classify module
+    #: (the newest tuned one, else the newest; its hyperparameters and its architecture) instead
+    #: of `search.train` and `search.fresh_specs` (see `search_config`)
     reuse_procedure: bool = False
 
     def as_dict(self) -> dict[str, Any]:
@@ -186,18 +187,31 @@ def digit_accuracy(module: Any, seed: int) -> float:
         return float((module(x).argmax(-1) == y).float().mean())
 
 
+def search_config(cfg: DigitsConfig,
+                  library: ModuleLibrary | None) -> tuple[HybridConfig, Reuse | None]:
+    """The search's configuration for a task, and the reused procedure if any. With
+    `reuse_procedure` and a library holding a classify module with a procedure (a tuned one
+    first, `choose_reuse`), fresh classify holes are built with that module's architecture and
+    trained with its hyperparameters (and its schedule, if it has one); otherwise the search is
+    `cfg.search` as it is. A stored spec that breaks the kind's caps raises `ProcedureError`."""
+    scfg = replace(cfg.search, seed=cfg.seed)
+    if not cfg.reuse_procedure or library is None:
+        return scfg, None
+    reused = choose_reuse(library, "classify", scfg.fresh_specs.get("classify"))
+    if reused is None:
+        return scfg, None
+    schedule = reused.procedure.get("schedule") or {}
+    return replace(scfg, train=train_config(reused.procedure, scfg.train),
+                   fresh_specs={**scfg.fresh_specs, "classify": reused.spec},
+                   **schedule), reused
+
+
 def solve(task: DigitsTask, library: ModuleLibrary | None, cfg: DigitsConfig,
           progress: Progress | None = None) -> Solved:
     """Search, train and test one task. Nothing is written to the store here."""
     t0 = time.perf_counter()
     train_ex, val_ex = split_val(task.train, cfg.val_fraction, cfg.seed)
-    scfg = replace(cfg.search, seed=cfg.seed)
-    reused = None
-    if cfg.reuse_procedure and library is not None:
-        reused = latest_procedure(library, "classify")
-        if reused is not None:
-            schedule = reused[1].get("schedule") or {}
-            scfg = replace(scfg, train=train_config(reused[1], scfg.train), **schedule)
+    scfg, reused = search_config(cfg, library)
     semantics = _domain().soft_semantics or {}
     res = search_hybrid(task.request, to_data(task, train_ex), to_data(task, val_ex),
                         grammar_for(library), semantics, prune_rules(),
@@ -219,7 +233,7 @@ def solve(task: DigitsTask, library: ModuleLibrary | None, cfg: DigitsConfig,
         metrics={"val_accuracy": res.val_accuracy, "test_accuracy": test})
     return Solved(task, res, res.text, test, res.val_accuracy, time.perf_counter() - t0,
                   res.description_length, digit, test_objective=objective,
-                  procedure=procedure, procedure_from=reused[0] if reused else None)
+                  procedure=procedure, procedure_from=reused.module if reused else None)
 
 
 def save_modules(solved: Solved, library: ModuleLibrary, run_id: int | None) -> str:

@@ -17,26 +17,58 @@ no augmentation): hylo's DSL has no feature-selection primitive, so this tunes a
 not a hybrid program. Beside it: scikit-learn's `MLPClassifier` and
 `GradientBoostingClassifier` with their defaults on the same splits.
 
+Library (`library`, a hylo library file): each tuned arm's final model (its first repeat's)
+is saved there as an ordinary module of its kind, named `tuned_<task>_b<budget>_<searcher>`
+(`tuned_<set>_<searcher>` for tabular sets), with the tuned spec and a procedure that records
+the tuned hyperparameters, the study (name, storage, searcher, trials) and its metrics.
+
+Reuse (`reuse_from`): beside the default arm, each other digits task's program is trained with
+the procedure tuned on the task `reuse_from` at the same budget, read back from the library:
+the stored module's architecture for the fresh hole and its hyperparameters, at the same number
+of training examples, on the same splits and seeds (`reused`, one arm per searcher found).
+That measures a reused procedure against the default one.
+
 The report's fields are documented in docs/automl.md.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from hylo.core.program import parse
 from hylo.core.types import parse_type
-from hylo.domains.digits.experiment import _domain, make_task, split_val, to_data
-from hylo.neural.hybrid import Data
-from hylo.neural.train import TrainConfig, accuracy
+from hylo.domains.digits.experiment import (
+    _domain,
+    _fingerprint,
+    make_task,
+    module_library,
+    split_val,
+    to_data,
+)
+from hylo.library.modules import ModuleLibrary
+from hylo.library.procedures import (
+    MAX_TEXT,
+    ProcedureError,
+    Reuse,
+    make_procedure,
+    procedures,
+    reuse_of,
+    train_config,
+)
+from hylo.neural.hybrid import CompileOptions, Data, HybridModel, compile_program
+from hylo.neural.names import fresh_name
+from hylo.neural.train import TrainConfig, accuracy, fit_gradient
 from hylo.neural.tuning import (
+    SEARCHERS,
     Problem,
     TuneConfig,
+    TuneResult,
     default_params,
     joined,
     space,
@@ -74,6 +106,9 @@ class TuneBenchConfig:
     sample: int = 3
     pruner: str = "halving"
     warm_start: int = 0  # earlier studies of the kind queued (0: every cell stands alone)
+    #: a digits task whose tuned procedure (read from the library) trains the other tasks'
+    #: programs in a `reused` arm; None: no such arm
+    reuse_from: str | None = None
 
     def tune_config(self, searcher: str) -> TuneConfig:
         return TuneConfig(trials=self.trials, searcher=searcher, seed=self.seed,
@@ -85,54 +120,196 @@ class TuneBenchConfig:
                 "repeats": self.repeats, "examples": self.examples,
                 "val_fraction": self.val_fraction, "n_test": self.n_test,
                 "population": self.population, "sample": self.sample, "pruner": self.pruner,
-                "warm_start": self.warm_start}
+                "warm_start": self.warm_start,
+                **({"reuse_from": self.reuse_from} if self.reuse_from else {})}
+
+
+@dataclass
+class Keep:
+    """Where the tuned final models go: a library store, the scope they are saved under, and
+    what the saved modules record (the task, its training data, the studies' file)."""
+
+    store: Any
+    scope: dict[str, Any]
+    name: str  # module name prefix: tuned_<task>_b<budget>
+    provenance: dict[str, Any]
+    storage: str  # the studies' file, recorded in each procedure
+    saved: list[str] = field(default_factory=list)
 
 
 def _final(problem: Problem, params: dict[str, Any], both: Data, test: Data,
-           cfg: TuneBenchConfig) -> dict[str, Any]:
-    """Train the final model `repeats` times on train + validation; its test accuracy."""
+           cfg: TuneBenchConfig) -> tuple[dict[str, Any], HybridModel]:
+    """Train the final model `repeats` times on train + validation; its test accuracy (the
+    test split read once per final model), and the first repeat's model."""
     t0 = time.perf_counter()
-    accs = [accuracy(train_final(problem, params, both, cfg.seed + r, cfg.examples), test)
-            for r in range(cfg.repeats)]
+    accs, first = [], None
+    for r in range(cfg.repeats):
+        model = train_final(problem, params, both, cfg.seed + r, cfg.examples)
+        accs.append(accuracy(model, test))
+        if first is None:
+            first = model
     tc = problem.space.to_train(params, problem.train_config)
+    assert first is not None  # repeats >= 1
     return {"test_accuracy": float(np.mean(accs)), "test_accuracies": accs,
             "spec": problem.space.to_spec(params), "steps": -(-cfg.examples // tc.batch_size),
             "batch_size": tc.batch_size, "lr": tc.lr, "weight_decay": tc.weight_decay,
-            "seconds": time.perf_counter() - t0}
+            "seconds": time.perf_counter() - t0}, first
+
+
+def _best_val_accuracy(storage: Any, study: str) -> float | None:
+    """The validation accuracy the study's best trial reached (a trial user attribute)."""
+    import optuna
+
+    try:
+        value = optuna.load_study(study_name=study, storage=storage).best_trial.user_attrs.get(
+            "val_accuracy")
+    except (KeyError, ValueError):
+        return None
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return float(value) if ok else None
+
+
+def save_tuned(keep: Keep, problem: Problem, model: HybridModel, arm: dict[str, Any],
+               res: TuneResult, val_accuracy: float | None) -> str:
+    """Save a tuned arm's final model (the first repeat's) as an ordinary module of its kind:
+    the tuned spec, and a procedure with the tuned hyperparameters, the study and the metrics."""
+    kind = problem.space.kind
+    hole = fresh_name(kind)
+    slot = model.slots[hole]
+    # the final model's training: the tuned settings at the bench's equal number of examples
+    tc = replace(problem.space.to_train(res.best_params, problem.train_config),
+                 steps=arm["steps"])
+    tuning = {"study": res.study_name[-MAX_TEXT:], "storage": keep.storage[-MAX_TEXT:],
+              "searcher": res.searcher, "trials": res.trials}
+    metrics = {"val_loss": res.best_value, "val_accuracy": val_accuracy,
+               "test_accuracy": arm["test_accuracies"][0],
+               "mean_test_accuracy": arm["test_accuracy"]}
+    procedure = make_procedure(tc, tuning=tuning, metrics=metrics)
+    library = ModuleLibrary(keep.store, keep.scope)
+    saved = library.save(f"{keep.name}_{res.searcher}", kind, dict(slot.spec), model.net(hole),
+                         {k: v for k, v in metrics.items() if v is not None},
+                         {**keep.provenance, "run_id": None, "method": "gradient",
+                          "parent": None, "procedure": procedure})
+    keep.saved.append(saved)
+    return saved
+
+
+def _train_reused(problem: Problem, reuse: Reuse, data: Data, seed: int,
+                  examples: int) -> HybridModel:
+    """The problem's program with the reused architecture for its fresh hole, trained on `data`
+    by the reused hyperparameters at `examples` training examples (as `train_final` trains)."""
+    import torch
+
+    if reuse.procedure.get("method", "gradient") != "gradient":
+        raise ProcedureError(f"{reuse.module}: only a gradient procedure can be reused here, "
+                             f"not {reuse.procedure['method']!r:.40}")
+    options = CompileOptions(semantics=problem.semantics,
+                             fresh_specs={problem.space.kind: reuse.spec}, seed=seed)
+    model = compile_program(problem.program, problem.request, options=options)
+    tc = train_config(reuse.procedure, problem.train_config)
+    tc = replace(tc, steps=math.ceil(examples / tc.batch_size), seed=seed)
+    with torch.random.fork_rng():  # dropout draws from torch's global generator
+        torch.manual_seed(seed)
+        fit_gradient(model, data, tc)
+    model.eval()
+    return model
+
+
+def reused_final(problem: Problem, reuse: Reuse, both: Data, test: Data,
+                 cfg: TuneBenchConfig) -> dict[str, Any]:
+    """A reused arm: `repeats` final models trained with the reused procedure; test accuracy."""
+    t0 = time.perf_counter()
+    accs = [accuracy(_train_reused(problem, reuse, both, cfg.seed + r, cfg.examples), test)
+            for r in range(cfg.repeats)]
+    tc = train_config(reuse.procedure, problem.train_config)
+    return {"test_accuracy": float(np.mean(accs)), "test_accuracies": accs, "spec": reuse.spec,
+            "steps": -(-cfg.examples // tc.batch_size), "batch_size": tc.batch_size,
+            "lr": tc.lr, "weight_decay": tc.weight_decay, "seconds": time.perf_counter() - t0,
+            "procedure_from": reuse.module, "procedure": reuse.procedure}
+
+
+def tuned_procedures(library: ModuleLibrary, task: str, budget: int,
+                     base_spec: dict[str, Any] | None = None) -> dict[str, Reuse]:
+    """Searcher -> the newest classify module of `library` tuned on digits task `task` at
+    `budget` (its provenance and procedure say so), as a `Reuse` over `base_spec`'s inputs and
+    outputs. Everything read is checked: a malformed procedure or a spec outside the caps
+    raises `ProcedureError`."""
+    out: dict[str, Reuse] = {}
+    for rec, procedure in procedures(library, "classify"):
+        prov = rec.provenance if isinstance(rec.provenance, dict) else {}
+        searcher = (procedure.get("tuning") or {}).get("searcher")
+        if (prov.get("task") == task and prov.get("budget") == budget
+                and searcher in SEARCHERS and searcher not in out):
+            out[searcher] = reuse_of(rec, procedure, base_spec)
+    return out
 
 
 def _arms(problem: Problem, test: Data, cfg: TuneBenchConfig, storage: Any, study: str,
-          attrs: dict[str, Any], progress: Progress | None) -> dict[str, Any]:
-    """The default arm and one tuned arm per searcher, on one problem."""
+          attrs: dict[str, Any], progress: Progress | None, keep: Keep | None = None,
+          reuse: dict[str, Reuse] | None = None) -> dict[str, Any]:
+    """The default arm, one tuned arm per searcher (its first final model saved to `keep`),
+    and one reused arm per procedure in `reuse`, on one problem."""
     both = joined(problem.train, problem.val)
-    out: dict[str, Any] = {"default": _final(problem, default_params(problem.space,
-                                                                     problem.train_config),
-                                             both, test, cfg), "tuned": {}}
+    default, _ = _final(problem, default_params(problem.space, problem.train_config), both,
+                        test, cfg)
+    out: dict[str, Any] = {"default": default, "tuned": {}}
     for searcher in cfg.searchers:
         say = (lambda m: progress(f"{study}: {m}", False)) if progress else None
         res = tune(problem, cfg.tune_config(searcher), storage, f"{study}/{searcher}",
                    attrs, say)
-        arm = _final(problem, res.best_params, both, test, cfg)
+        arm, model = _final(problem, res.best_params, both, test, cfg)
         arm["tuning"] = res.as_dict()
-        arm["gain"] = arm["test_accuracy"] - out["default"]["test_accuracy"]
+        arm["gain"] = arm["test_accuracy"] - default["test_accuracy"]
+        arm["saved_module"] = (None if keep is None else save_tuned(
+            keep, problem, model, arm, res, _best_val_accuracy(storage, res.study_name)))
         out["tuned"][searcher] = arm
         if progress:
             progress(f"{study}/{searcher}: {arm['test_accuracy']:.3f} vs default "
-                     f"{out['default']['test_accuracy']:.3f}", True)
+                     f"{default['test_accuracy']:.3f}", False)
+    if reuse is not None:
+        out["reused"] = {}
+        for searcher, r in reuse.items():
+            arm = reused_final(problem, r, both, test, cfg)
+            arm["gain"] = arm["test_accuracy"] - default["test_accuracy"]
+            out["reused"][searcher] = arm
+            if progress:
+                progress(f"{study}: {r.module}'s procedure {arm['test_accuracy']:.3f} vs "
+                         f"default {default['test_accuracy']:.3f}", False)
     return out
 
 
-def digits_cell(name: str, budget: int, cfg: TuneBenchConfig, storage: Any,
-                progress: Progress | None = None) -> dict[str, Any]:
+def digits_problem(name: str, budget: int, cfg: TuneBenchConfig) -> tuple[Any, Problem]:
+    """The digits task `name` at `budget` and its tuning problem (train / validation split)."""
     task = make_task(name, budget, cfg.seed, cfg.n_test)
     train_ex, val_ex = split_val(task.train, cfg.val_fraction, cfg.seed)
     sp = space("classify", examples=cfg.examples)
     problem = Problem(parse(PROGRAMS[name]), task.request, sp, to_data(task, train_ex),
                       to_data(task, val_ex), _domain().soft_semantics or {},
                       unit_examples=max(1, cfg.examples // 27))
+    return task, problem
+
+
+def digits_cell(name: str, budget: int, cfg: TuneBenchConfig, storage: Any,
+                progress: Progress | None = None, store: Any = None,
+                storage_path: str = "") -> dict[str, Any]:
+    """One digits cell; with `store` (a library), tuned final models are saved there and, with
+    `cfg.reuse_from` (another task), its tuned procedures are read from there and reused."""
+    task, problem = digits_problem(name, budget, cfg)
+    sp = problem.space
+    train_ex, val_ex = split_val(task.train, cfg.val_fraction, cfg.seed)
     study = f"bench-tune/digits/{name}/b{budget}/s{cfg.seed}"
+    keep = reuse = None
+    if store is not None:
+        library = module_library(store, cfg.seed)
+        keep = Keep(store, dict(library.scope), f"tuned_{name}_b{budget}",
+                    {"task": name, "budget": budget, "program": PROGRAMS[name],
+                     "trained_on": {"part": "train+val", "examples": len(task.train),
+                                    "fingerprint": _fingerprint(task.train)}},
+                    storage_path)
+        if cfg.reuse_from is not None and cfg.reuse_from != name:
+            reuse = tuned_procedures(library, cfg.reuse_from, budget, dict(sp.base))
     arms = _arms(problem, to_data(task, task.test), cfg, storage, study,
-                 {"task": name, "budget": budget}, progress)
+                 {"task": name, "budget": budget}, progress, keep, reuse)
     return {"task": name, "budget": budget, "program": PROGRAMS[name],
             "n_train": len(train_ex), "n_val": len(val_ex), "n_test": len(task.test), **arms}
 
@@ -178,7 +355,8 @@ def _sklearn(x: np.ndarray, y: np.ndarray, x_test: np.ndarray, y_test: np.ndarra
 
 
 def tabular_cell(dataset: str, cfg: TuneBenchConfig, storage: Any,
-                 progress: Progress | None = None) -> dict[str, Any]:
+                 progress: Progress | None = None, store: Any = None,
+                 storage_path: str = "") -> dict[str, Any]:
     x_tr, x_val, x_test, y_tr, y_val, y_test = _tabular_splits(dataset, cfg.seed,
                                                                cfg.val_fraction)
     classes = int(max(y_tr.max(), y_val.max(), y_test.max())) + 1
@@ -189,8 +367,16 @@ def tabular_cell(dataset: str, cfg: TuneBenchConfig, storage: Any,
                       train_config=replace(TrainConfig(), augment=False),
                       unit_examples=max(1, cfg.examples // 27))
     study = f"bench-tune/tabular/{dataset}/s{cfg.seed}"
+    # its own scope: a module over feature rows is never offered to a digits search
+    keep = None if store is None else Keep(
+        store, {"domain": "tabular", "dataset": dataset, "split_seed": cfg.seed},
+        f"tuned_{dataset}", {"task": dataset, "budget": None,
+                             "program": "nn:new:classify",
+                             "trained_on": {"part": "train+val",
+                                            "examples": len(y_tr) + len(y_val)}},
+        storage_path)
     arms = _arms(problem, _as_rows(x_test, y_test), cfg, storage, study,
-                 {"task": dataset}, progress)
+                 {"task": dataset}, progress, keep)
     x_both, y_both = np.concatenate([x_tr, x_val]), np.concatenate([y_tr, y_val])
     return {"dataset": dataset, "program": "nn:new:classify (arch mlp, 1 x F rows)",
             "features": int(x_tr.shape[1]), "classes": classes, "n_train": len(y_tr),
@@ -221,9 +407,47 @@ def _summary(rows: list[dict[str, Any]], searchers: tuple[str, ...]) -> dict[str
     return out
 
 
+def _reuse_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per searcher whose procedure was reused: the reused arms against the default."""
+    out: dict[str, Any] = {}
+    for s in SEARCHERS:
+        pairs = [(r["reused"][s], r["default"]) for r in rows if s in r.get("reused", {})]
+        if not pairs:
+            continue
+        gains = [a["gain"] for a, _ in pairs]
+        out[s] = {"cells": len(pairs), "mean_gain": float(np.mean(gains)),
+                  "wins": sum(g > 0 for g in gains), "losses": sum(g < 0 for g in gains),
+                  "mean_test_accuracy": float(np.mean([a["test_accuracy"] for a, _ in pairs])),
+                  "default_mean_test_accuracy": float(np.mean([d["test_accuracy"]
+                                                               for _, d in pairs])),
+                  "procedures_from": sorted({a["procedure_from"] for a, _ in pairs})}
+    return out
+
+
 def bench_units(tasks: tuple[str, ...], budgets: list[int], datasets: tuple[str, ...],
-                searchers: tuple[str, ...]) -> int:
-    return (len(tasks) * len(budgets) + len(datasets)) * len(searchers)
+                searchers: tuple[str, ...] = ()) -> int:
+    """How many times `bench` reports a finished unit: once per cell."""
+    return len(tasks) * len(budgets) + len(datasets)
+
+
+def _check_reuse(tasks: tuple[str, ...], budgets: list[int], cfg: TuneBenchConfig,
+                 store: Any, library: Any) -> None:
+    """Before any work: the procedures to reuse exist (stored, or tuned by this run first)."""
+    source = cfg.reuse_from
+    if source is None:
+        return
+    if source not in PROGRAMS:
+        raise ValueError(f"reuse_from must be a digits task among {sorted(PROGRAMS)}, "
+                         f"got {source!r:.40}")
+    if store is None:
+        raise ValueError("reusing a tuned procedure reads it from the library: give one")
+    if source in tasks and cfg.searchers:
+        return  # tuned (and saved) by this run, before the other tasks of each budget
+    for b in budgets:
+        if not tuned_procedures(module_library(store, cfg.seed), source, b):
+            raise ValueError(f"no module tuned on {source} at budget {b} (seed {cfg.seed}) in "
+                             f"{library}: run hylo bench tune --tasks {source} --budgets {b} "
+                             f"--library {library} first")
 
 
 def bench(tasks: tuple[str, ...], budgets: list[int], datasets: tuple[str, ...],
@@ -234,35 +458,65 @@ def bench(tasks: tuple[str, ...], budgets: list[int], datasets: tuple[str, ...],
     unknown = [t for t in tasks if t not in PROGRAMS]
     if unknown:
         raise ValueError(f"unknown digits tasks {unknown}; tasks: {sorted(PROGRAMS)}")
+    if cfg.reuse_from in tasks:  # the source is tuned first, so the others find its procedure
+        tasks = (cfg.reuse_from, *(t for t in tasks if t != cfg.reuse_from))
     t0 = time.perf_counter()
     storage = storage_for(library)
+    path = "" if library is None else f"{library}.optuna.db"
+    from hylo.library import open_store
+
+    store = None if library is None else open_store(library)
+    saved: list[str] = []
     digits: list[dict[str, Any]] = []
     tabular: list[dict[str, Any]] = []
-    for b in budgets:
-        for name in tasks:
-            digits.append(digits_cell(name, b, cfg, storage, progress))
-            if partial:
-                partial(_report(tasks, budgets, datasets, cfg, library, digits, tabular, t0))
-    for d in datasets:
-        tabular.append(tabular_cell(d, cfg, storage, progress))
+
+    def report() -> dict[str, Any]:
+        return _report(tasks, budgets, datasets, cfg, library, digits, tabular, t0, saved)
+
+    def done(message: str) -> None:
+        if progress:
+            progress(message, True)
         if partial:
-            partial(_report(tasks, budgets, datasets, cfg, library, digits, tabular, t0))
-    out = _report(tasks, budgets, datasets, cfg, library, digits, tabular, t0)
+            partial(report())
+
+    try:
+        _check_reuse(tasks, budgets, cfg, store, library)
+        for b in budgets:
+            for name in tasks:
+                digits.append(digits_cell(name, b, cfg, storage, progress, store, path))
+                saved.extend(a["saved_module"] for a in digits[-1]["tuned"].values()
+                             if a["saved_module"])
+                done(f"{name} b{b} done")
+        for d in datasets:
+            tabular.append(tabular_cell(d, cfg, storage, progress, store, path))
+            saved.extend(a["saved_module"] for a in tabular[-1]["tuned"].values()
+                         if a["saved_module"])
+            done(f"{d} done")
+    finally:
+        if store is not None:
+            store.close()
+    out = report()
     out["partial"] = False
     return out
 
 
 def _report(tasks: tuple[str, ...], budgets: list[int], datasets: tuple[str, ...],
             cfg: TuneBenchConfig, library: Any, digits: list[dict[str, Any]],
-            tabular: list[dict[str, Any]], t0: float) -> dict[str, Any]:
+            tabular: list[dict[str, Any]], t0: float,
+            saved: list[str] | None = None) -> dict[str, Any]:
     import optuna
     import torch
 
+    summary = {"digits": _summary(digits, cfg.searchers),
+               "tabular": _summary(tabular, cfg.searchers)}
+    if cfg.reuse_from is not None:
+        summary["reused"] = _reuse_summary(digits)
     return {"suite": "tune", "version": REPORT_VERSION, "partial": True,
             "config": cfg.as_dict(), "tasks": list(tasks), "budgets": budgets,
             "datasets": list(datasets), "digits": digits, "tabular": tabular,
-            "summary": {"digits": _summary(digits, cfg.searchers),
-                        "tabular": _summary(tabular, cfg.searchers)},
+            "summary": summary,
             "storage": None if library is None else f"{library}.optuna.db",
+            "library": None if library is None else str(library),
+            "saved_modules": list(saved or []),
             "optuna_version": optuna.__version__, "threads": torch.get_num_threads(),
             "wall_seconds": time.perf_counter() - t0}
