@@ -46,7 +46,7 @@ from hylo.neural.names import KIND_TYPES, fresh_name, library_name
 from hylo.neural.objectives import evaluate as evaluate_objective
 from hylo.neural.objectives import load_objective, objective_name
 from hylo.neural.select import HybridConfig, HybridResult, search_hybrid
-from hylo.neural.train import TrainConfig, accuracy, fit
+from hylo.neural.train import METHODS, TrainConfig, accuracy, fit
 
 #: `progress(message, done)`: `done` is True when one unit of work (a task, a bench cell, one
 #: training method) has finished; other calls only describe what is going on.
@@ -390,15 +390,26 @@ def ensure_classify_module(store: Any, cfg: DigitsConfig, run_id: int,
             "trained_on": {"part": "train", "examples": len(task.train)}}
 
 
+#: The training methods `compare_methods` runs, in this order (each on a fresh model).
+COMPARED_METHODS = ("gradient", "reinforce", "es", "ga")
+
+
 def compare_methods(cfg: DigitsConfig, es_generations: int = 1500, reinforce_steps: int = 4000,
                     gradient_steps: int = 1500, tasks: tuple[str, ...] = ("classify", "sum2"),
                     es_fitness: str = "nll", es_sigma: float = 0.1,
-                    progress: Progress | None = None) -> list[dict[str, Any]]:
-    """Gradient vs REINFORCE vs separable CMA-ES on the same program, module and data.
+                    progress: Progress | None = None,
+                    methods: tuple[str, ...] = COMPARED_METHODS) -> list[dict[str, Any]]:
+    """Gradient vs REINFORCE vs separable CMA-ES vs the GA on the same program, module and data.
 
     The module is a linear classifier (650 weights) so that an evolution strategy over all its
     weights is feasible; images are not augmented, so every method sees the same data. ES
-    fitness: `nll` (soft likelihood) or `error` (hard error rate, needs no relaxation)."""
+    fitness: `nll` (soft likelihood) or `error` (hard error rate, needs no relaxation). The GA
+    takes the ES's settings, so the same fitness and the same number of evaluations
+    (`es_generations` x pycma's population). `methods`: which of them, a subset of
+    `COMPARED_METHODS` (`gap_to_gradient` is None without `gradient`)."""
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise ValueError(f"unknown training methods {unknown}; known: {sorted(METHODS)}")
     rows = []
     spec = {"arch": "linear"}
     for name in tasks:
@@ -416,7 +427,12 @@ def compare_methods(cfg: DigitsConfig, es_generations: int = 1500, reinforce_ste
             ("es", replace(base, steps=es_generations, sigma=es_sigma, es_batch=4096,
                            fitness=es_fitness), {"fitness": es_fitness}),
         ]
+        # last, so that adding it changes no other row; the ES's settings give it the same
+        # fitness and evaluations
+        plans.append(("ga", plans[-1][1], {"fitness": es_fitness}))
         for method, tc, extra in plans:
+            if method not in methods:
+                continue
             if progress:
                 progress(f"methods: {name} by {method}", False)
             model = compile_program(parse(text), task.request,
@@ -435,12 +451,13 @@ def compare_methods(cfg: DigitsConfig, es_generations: int = 1500, reinforce_ste
     by_task: dict[str, float] = {r["task"]: r["test_accuracy"] for r in rows
                                  if r["method"] == "gradient"}
     for r in rows:
-        r["gap_to_gradient"] = by_task[r["task"]] - r["test_accuracy"]
+        r["gap_to_gradient"] = (by_task[r["task"]] - r["test_accuracy"] if r["task"] in by_task
+                                else None)
     return rows
 
 
 def bench_units(budgets: list[int], n_tasks: int = len(SEQUENCE), sum2_full: bool = True,
-                methods: bool = True, n_method_rows: int = 6) -> int:
+                methods: bool = True, n_method_rows: int = 2 * len(COMPARED_METHODS)) -> int:
     """How many times `bench` reports a finished unit (for progress bars)."""
     return 1 + len(budgets) * n_tasks + int(sum2_full) + (n_method_rows if methods else 0)
 
