@@ -155,6 +155,51 @@ def test_a_tiny_study_is_recorded_in_sqlite_beside_the_library(tmp_path):
     assert study.trials[0].params == tuning.default_params(_problem().space)
 
 
+def test_folds_are_disjoint_validation_parts_of_the_validation_size():
+    data = tuning.joined(_problem().train, _problem().val)
+    splits = tuning.folds(data, 20, 5, seed=0)
+    assert len(splits) == 3  # 60 examples hold three validation parts of 20
+    seen = []
+    for train, val in splits:
+        assert len(train) == 40 and len(val) == 20
+        seen += [tuple(r.tolist()) for r in val.columns[0].x.flatten(1)]
+    assert len(set(seen)) == 60  # no example validates twice
+
+
+def test_confirmation_keeps_the_default_unless_a_candidate_beats_it_on_fresh_splits(tmp_path):
+    problem = _problem()
+    default = tuning.default_params(problem.space, problem.train_config)
+    broken = {**default, "lr": 1e-9}  # learns nothing: it cannot beat the default
+    report = tuning.confirm(problem, [default, broken], k=2, seed=0)
+    assert report["folds"] == 2 and report["chosen"] == 0
+    assert [len(r["losses"]) for r in report["candidates"]] == [2, 2]
+    assert report["candidates"][0]["mean"] < report["candidates"][1]["mean"]
+    assert report["steps"] > 0
+    # the same candidates the other way round: the better one still wins
+    assert tuning.confirm(problem, [broken, default], k=2, seed=0)["chosen"] == 1
+
+
+def test_a_confirmed_study_reports_its_choice_and_does_not_retrain_it_on_a_rerun(tmp_path):
+    lib = tmp_path / "lib.db"
+    cfg = tuning.TuneConfig(trials=3, searcher="tpe", seed=0, warm_start=0, confirm_folds=2,
+                            confirm_top=2)
+    res = tuning.tune(_problem(), cfg, tuning.storage_for(lib), "c1")
+    conf = res.confirmation
+    assert conf is not None and conf["folds"] == 2 and 2 <= len(conf["candidates"]) <= 3
+    assert conf["candidates"][0]["params"] == tuning.default_params(
+        _problem().space, TrainConfig(augment=False))
+    assert res.best_params == conf["candidates"][conf["chosen"]]["params"]
+    assert res.best_value == conf["candidates"][conf["chosen"]]["mean"]
+    again = tuning.tune(_problem(), cfg, tuning.storage_for(lib), "c1")
+    assert again.new_trials == 0 and again.confirmation == conf
+    assert again.steps == res.steps  # the stored report, not a second confirmation
+    # a malformed stored report is recomputed, not trusted
+    study = optuna.load_study(study_name="c1", storage=f"sqlite:///{tmp_path}/lib.db.optuna.db")
+    study.set_user_attr("confirm/2/2", {"chosen": 7, "candidates": []})
+    third = tuning.tune(_problem(), cfg, tuning.storage_for(lib), "c1")
+    assert third.best_params == res.best_params
+
+
 def test_a_killed_run_resumes_the_same_study(tmp_path):
     lib = tmp_path / "lib.db"
     cfg = tuning.TuneConfig(trials=2, searcher="tpe", seed=0, warm_start=0)

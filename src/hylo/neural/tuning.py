@@ -429,6 +429,11 @@ class TuneConfig:
     min_resource: int = 3  # the first rung, in resource units (`Problem.unit_examples`)
     enqueue_default: bool = True
     warm_start: int = 1  # earlier studies of the same kind whose best params are queued
+    # Confirmation (`confirm`): the `confirm_top` best complete trials and the default point
+    # are retrained on `confirm_folds` fresh train/validation splits of train + validation,
+    # and the lowest mean validation NLL wins. 0: the study's best trial is the answer.
+    confirm_folds: int = 0
+    confirm_top: int = 3
 
     def sampler(self, sp: Space, done: int) -> BaseSampler:
         if self.searcher == "tpe":
@@ -466,6 +471,7 @@ class TuneResult:
     new_trials: int  # run by this call
     wall_seconds: float  # this call
     queued: list[dict[str, Any]]  # what a fresh study was warm-started with
+    confirmation: dict[str, Any] | None = None  # `confirm`'s report, when it ran
 
     def as_dict(self) -> dict[str, Any]:
         return {"study": self.study_name, "searcher": self.searcher,
@@ -475,7 +481,7 @@ class TuneResult:
                 "best_val_loss": self.best_value, "trials": self.trials,
                 "pruned": self.pruned, "steps": self.steps, "seconds": self.seconds,
                 "new_trials": self.new_trials, "wall_seconds": self.wall_seconds,
-                "queued": self.queued}
+                "queued": self.queued, "confirmation": self.confirmation}
 
 
 def earlier_best(storage: optuna.storages.BaseStorage, kind: str,
@@ -561,7 +567,98 @@ def tune(problem: Problem, cfg: TuneConfig | None = None,
         done, new = done + 1, new + 1
         if progress:
             progress(f"{cfg.searcher} trial {trial.number}: {outcome}")
-    return _result(study, problem, cfg, new, time.perf_counter() - t0, queued)
+    result = _result(study, problem, cfg, new, time.perf_counter() - t0, queued)
+    if cfg.confirm_folds > 0:
+        result = _confirmed(study, problem, cfg, result, progress)
+    return result
+
+
+def folds(data: Data, n_val: int, k: int, seed: int) -> list[tuple[Data, Data]]:
+    """`k` (train, validation) splits of `data`, validation parts of `n_val` examples drawn
+    without overlap from one seeded permutation (fewer when `data` has too few examples)."""
+    import torch
+
+    k = min(k, len(data) // max(1, n_val))
+    order = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))
+    out = []
+    for j in range(k):
+        val = order[j * n_val:(j + 1) * n_val]
+        rest = torch.cat([order[: j * n_val], order[(j + 1) * n_val:]])
+        out.append((data.take(rest), data.take(val)))
+    return out
+
+
+def confirm(problem: Problem, candidates: list[dict[str, Any]], k: int, seed: int,
+            progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Retrain every candidate (parameters) on `k` fresh splits of train + validation, each
+    from a fresh seed, and pick the lowest mean validation NLL (the first on a tie).
+
+    Why: a study's best trial won one training run judged on one small validation split, so
+    its value is biased low (it was chosen for it) and noisy; fresh splits and seeds give every
+    candidate the same, unbiased test before it replaces the default."""
+    splits = folds(joined(problem.train, problem.val), len(problem.val), k, seed + 7919)
+    rows, steps, t0 = [], 0, time.perf_counter()
+    for i, params in enumerate(candidates):
+        losses = []
+        for j, (train, val) in enumerate(splits):
+            try:
+                model = problem.build(params, seed + 104_729 * (j + 1))
+            except ValueError:
+                losses.append(LOSS_CAP)
+                continue
+            tc = replace(problem.space.to_train(params, problem.train_config),
+                         seed=seed + 104_729 * (j + 1))
+            steps += int(_fit(model, train, tc)["steps"])
+            losses.append(min(LOSS_CAP, val_loss(model, val)))
+        rows.append({"params": dict(params), "losses": losses,
+                     "mean": sum(losses) / max(1, len(losses))})
+        if progress:
+            progress(f"confirm candidate {i}: mean val loss {rows[-1]['mean']:.3f}")
+    best = min(range(len(rows)), key=lambda i: (rows[i]["mean"], i))
+    return {"folds": len(splits), "candidates": rows, "chosen": best, "steps": steps,
+            "seconds": time.perf_counter() - t0}
+
+
+def _stored_report(report: Any) -> dict[str, Any] | None:
+    """A confirmation report read back from the study file, or None when it is not one (the
+    file is input like any other: a malformed entry is recomputed, not trusted)."""
+    try:
+        chosen = report["chosen"]
+        row = report["candidates"][chosen]
+        ok = (isinstance(chosen, int) and isinstance(row["params"], dict)
+              and math.isfinite(float(row["mean"])) and int(report["steps"]) >= 0
+              and math.isfinite(float(report["seconds"])))
+    except (KeyError, TypeError, IndexError, ValueError):
+        return None
+    return report if ok else None
+
+
+def _confirmed(study: optuna.Study, problem: Problem, cfg: TuneConfig, result: TuneResult,
+               progress: Callable[[str], None] | None) -> TuneResult:
+    """`result` with the confirmed choice; the report is kept in the study, so a resumed or
+    repeated run does not train the candidates again."""
+    sp = problem.space
+    key = f"confirm/{cfg.confirm_folds}/{cfg.confirm_top}"
+    report = _stored_report(study.user_attrs.get(key))
+    if report is None:
+        default = default_params(sp, problem.train_config)
+        done = sorted((t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+                       if t.value is not None), key=lambda t: (t.value, t.number))
+        candidates = [default]  # first: a tie keeps the default
+        for t in done:
+            if len(candidates) > cfg.confirm_top:
+                break
+            if dict(t.params) not in candidates:
+                candidates.append(dict(t.params))
+        report = confirm(problem, candidates, cfg.confirm_folds, cfg.seed, progress)
+        study.set_user_attr(key, report)
+    params = sp.valid(report["candidates"][report["chosen"]]["params"])
+    return replace(result, best_params=params, best_spec=sp.to_spec(params),
+                   best_train=sp.to_train(params, problem.train_config),
+                   best_value=float(report["candidates"][report["chosen"]]["mean"]),
+                   steps=result.steps + int(report["steps"]),
+                   seconds=result.seconds + float(report["seconds"]),
+                   confirmation={**report, "chosen_is_default": report["chosen"] == 0})
 
 
 def _result(study: optuna.Study, problem: Problem, cfg: TuneConfig, new: int, wall: float,
@@ -604,5 +701,5 @@ def train_final(problem: Problem, params: Mapping[str, Any], data: Data, seed: i
 
 
 __all__ = ["AgingEvolution", "Param", "Problem", "Space", "TuneConfig", "TuneResult",
-           "default_params", "earlier_best", "joined", "mutate", "random_params", "space",
-           "storage_for", "train_final", "tune"]
+           "confirm", "default_params", "earlier_best", "folds", "joined", "mutate",
+           "random_params", "space", "storage_for", "train_final", "tune"]
