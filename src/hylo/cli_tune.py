@@ -54,6 +54,11 @@ def bench_tune(
         "--reuse-from", help="a digits task (e.g. classify): train the other tasks' programs "
         "with the procedure tuned on it (architecture and hyperparameters, read from "
         "--library) beside the default")] = None,
+    confirm_folds: Annotated[int, typer.Option(
+        min=0, max=20, help="retrain the best trials and the default on this many fresh "
+        "train/validation splits and keep the best mean (0: the study's best)")] = 0,
+    confirm_top: Annotated[int, typer.Option(
+        min=1, max=20, help="trials retrained by --confirm-folds")] = 3,
 ) -> None:
     """Default vs tuned neural holes at an equal training budget; TPE vs evolution."""
     budget_list = _budgets(budgets)
@@ -78,6 +83,7 @@ def bench_tune(
     searchers = {"both": ("tpe", "evolution"), "none": ()}.get(searcher, (searcher,))
     cfg = TuneBenchConfig(trials=trials, searchers=searchers, seed=seed, repeats=repeats,
                           examples=examples, pruner=pruner, warm_start=warm_start,
+                          confirm_folds=confirm_folds, confirm_top=confirm_top,
                           reuse_from=reuse_from.strip() if reuse_from else None)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     t0 = time.perf_counter()

@@ -336,3 +336,20 @@ def test_bench_tune_reports_its_documented_fields(tmp_path):
     assert tab["features"] == 13 and tab["classes"] == 3
     assert set(report["summary"]["digits"]) >= {"tpe", "evolution"}
     assert (tmp_path / "lib.db.optuna.db").exists()
+
+
+def test_bench_tune_with_confirmation_reports_the_confirmed_choice(tmp_path):
+    import json
+
+    from hylo.cli_tune import bench_tune
+
+    out = tmp_path / "tune.json"
+    bench_tune(tasks="classify", budgets="20", trials=2, searcher="tpe", tabular="none",
+               repeats=1, examples=200, pruner="halving", warm_start=0, json_path=out,
+               library=None, seed=0, threads=1, confirm_folds=2, confirm_top=1)
+    report = json.loads(out.read_text())
+    assert report["config"]["confirm_folds"] == 2 and report["config"]["confirm_top"] == 1
+    tuned = report["digits"][0]["tuned"]["tpe"]
+    conf = tuned["tuning"]["confirmation"]
+    assert conf["folds"] == 2 and 1 <= len(conf["candidates"]) <= 2
+    assert tuned["tuning"]["best_params"] == conf["candidates"][conf["chosen"]]["params"]

@@ -109,11 +109,16 @@ class TuneBenchConfig:
     #: a digits task whose tuned procedure (read from the library) trains the other tasks'
     #: programs in a `reused` arm; None: no such arm
     reuse_from: str | None = None
+    #: `hylo.neural.tuning.confirm`: the `confirm_top` best trials and the default retrained
+    #: on this many fresh splits of train + validation before the tuned arm is chosen (0: off)
+    confirm_folds: int = 0
+    confirm_top: int = 3
 
     def tune_config(self, searcher: str) -> TuneConfig:
         return TuneConfig(trials=self.trials, searcher=searcher, seed=self.seed,
                           population=self.population, sample=self.sample,
-                          pruner_kind=self.pruner, warm_start=self.warm_start)
+                          pruner_kind=self.pruner, warm_start=self.warm_start,
+                          confirm_folds=self.confirm_folds, confirm_top=self.confirm_top)
 
     def as_dict(self) -> dict[str, Any]:
         return {"trials": self.trials, "searchers": list(self.searchers), "seed": self.seed,
@@ -121,7 +126,9 @@ class TuneBenchConfig:
                 "val_fraction": self.val_fraction, "n_test": self.n_test,
                 "population": self.population, "sample": self.sample, "pruner": self.pruner,
                 "warm_start": self.warm_start,
-                **({"reuse_from": self.reuse_from} if self.reuse_from else {})}
+                **({"reuse_from": self.reuse_from} if self.reuse_from else {}),
+                **({"confirm_folds": self.confirm_folds, "confirm_top": self.confirm_top}
+                   if self.confirm_folds else {})}
 
 
 @dataclass
