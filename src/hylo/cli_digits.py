@@ -149,7 +149,7 @@ def bench_digits(
                                         "omitted: an in-memory library"),
     seed: int = typer.Option(0, help="seed of the image split and of every task"),
     threads: int = typer.Option(1, help="torch threads"),
-    methods: bool = typer.Option(True, help="gradient vs REINFORCE vs ES comparison"),
+    methods: bool = typer.Option(True, help="gradient vs REINFORCE vs ES vs GA comparison"),
     sum2: bool = typer.Option(True, help="sum of two digits on the full training split"),
     quick: bool = typer.Option(False, "--quick", help="tiny smoke-test settings"),
     # Annotated, so that a plain Python call without it gets None, not typer's OptionInfo

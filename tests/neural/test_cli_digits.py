@@ -53,7 +53,8 @@ def test_learn_then_bench_end_to_end(tmp_path):
         assert {"name", "budget", "hylo_accuracy", "baseline_accuracy", "seconds",
                 "program"} <= set(row)
         assert 0.0 <= row["hylo_accuracy"] <= 1.0 and 0.0 <= row["baseline_accuracy"] <= 1.0
-    assert {r["method"] for r in report["training_methods"]} == {"gradient", "reinforce", "es"}
+    assert {r["method"] for r in report["training_methods"]} == {"gradient", "reinforce", "es",
+                                                                 "ga"}
     with open_store(lib) as store:
         assert store.runs()[-1].kind == "bench-digits"
         # bench measures, it never adds classify versions of its own cells to the library
