@@ -1,5 +1,12 @@
 """DNI: the synthesizer learns the true gradient, a DNI-trained pair of modules learns, and the
-upstream module steps before the downstream side has seen its batch."""
+upstream module steps before the downstream side has seen its batch; in parallel (two
+processes) it still trains, makes the serial updates without lag, keeps its lag bound, and a
+failing worker makes the caller raise."""
+
+import multiprocessing
+import os
+import re
+import time
 
 import pytest
 
@@ -9,7 +16,7 @@ from hylo.core.program import parse  # noqa: E402
 from hylo.domains.digits import load_domain  # noqa: E402
 from hylo.domains.digits.experiment import to_data  # noqa: E402
 from hylo.domains.digits.tasks import make_task  # noqa: E402
-from hylo.neural import dni, kinds  # noqa: E402
+from hylo.neural import dni, dni_parallel, kinds  # noqa: E402
 from hylo.neural.train import accuracy  # noqa: E402
 
 torch.set_num_threads(1)
@@ -139,3 +146,112 @@ def test_dni_trains_through_a_program_over_lists():
     # features per image (two per list), labels per list broadcast to its images
     x, origin, valid = dni.module_input(data.take(torch.arange(3)).values())
     assert x.shape[0] == 6 and origin.tolist() == [0, 0, 1, 1, 2, 2] and bool(valid.all())
+
+
+# ----------------------------------------------------------------------------- in parallel
+class _Wrapped(torch.nn.Module):
+    """The downstream module with a side effect on its `at`-th forward pass and after (a
+    pause, an exception, or the process's death); the side effect runs in the worker only."""
+
+    def __init__(self, inner, effect, at=1):
+        super().__init__()
+        self.inner, self.effect, self.at, self.calls = inner, effect, at, 0
+        self.parent = os.getpid()
+
+    def forward(self, h):
+        self.calls += 1
+        if self.calls >= self.at and os.getpid() != self.parent:
+            self.effect()
+        return self.inner(h)
+
+
+def _wrap(model, text, effect, at=1):
+    cut = model.net(text)
+    cut.downstream = _Wrapped(cut.downstream, effect, at)
+
+
+def _no_worker_left():
+    return not [p for p in multiprocessing.active_children() if p.name == "dni-downstream"]
+
+
+def test_parallel_dni_trains_with_every_module_taking_every_step():
+    _, train, test = _classify()
+    cfg = dni.DNIConfig(steps=400, batch_size=32, augment=False, lr=5e-3, synth_lr=3e-3)
+    model, text, module = _model(seed=3)
+    down = [p.detach().clone() for p in model.net(text).downstream.parameters()]
+    torch.manual_seed(0)
+    hist = dni_parallel.fit_dni_parallel(model, text, train, cfg, labels=10, max_lag=2)
+    assert hist.upstream_steps == hist.downstream_steps == hist.synth_steps == 400
+    assert len(hist.loss) == len(hist.synth_loss) == len(hist.in_flight) == 400
+    assert sorted(hist.events) == sorted((w, t) for w in ("upstream", "downstream", "synth")
+                                         for t in range(400))
+    # the downstream weights trained in the worker are back in the parent's model
+    assert max(float((p.detach() - q).abs().max()) for p, q in
+               zip(model.net(text).downstream.parameters(), down, strict=True)) > 0.05
+    acc = accuracy(model, test)
+    assert acc > 0.5, acc  # chance: 0.1 (0.69-0.83 over synthesizer seeds 0-3)
+    x = torch.rand(4, 8, 8)  # ... and in the storable classify module they are views of
+    assert torch.equal(module(x), model.net(text)(x))
+    assert hist.summary()["method"] == "dni-parallel" and _no_worker_left()
+
+
+def test_parallel_dni_without_lag_makes_the_serial_updates():
+    _, train, _ = _classify(budget=60)
+    cfg = dni.DNIConfig(steps=9, batch_size=8, every=1)
+    serial, text, _ = _model()
+    torch.manual_seed(1)  # the synthesizer's initial weights
+    hist = dni.fit_dni(serial, text, train, cfg, labels=10)
+    parallel, ptext, _ = _model()
+    torch.manual_seed(1)
+    phist = dni_parallel.fit_dni_parallel(parallel, ptext, train, cfg, labels=10, max_lag=0)
+    for p, q in zip(serial.parameters(), parallel.parameters(), strict=True):
+        assert torch.equal(p, q)
+    assert phist.loss == hist.loss and phist.events == hist.events
+    assert phist.in_flight == [0] * 9
+
+
+def test_the_lag_bound_holds_while_the_upstream_side_runs_ahead():
+    _, train, _ = _classify(budget=60)
+    cfg = dni.DNIConfig(steps=12, batch_size=8, augment=False)
+    for lag in (0, 2):
+        model, text, _ = _model()
+        _wrap(model, text, lambda: time.sleep(0.05))  # a slow downstream side
+        hist = dni_parallel.fit_dni_parallel(model, text, train, cfg, labels=10, max_lag=lag)
+        assert max(hist.in_flight) == lag and hist.downstream_steps == 12
+        order = hist.events
+        ahead = [t for t in range(11)
+                 if order.index(("upstream", t + 1)) < order.index(("downstream", t))]
+        # without lag, upstream step t + 1 waits for the downstream step of batch t; with a lag
+        # of 2 it does not (the upstream steps are fast, the downstream ones slow)
+        assert (ahead == []) if lag == 0 else (len(ahead) >= 6), (lag, ahead)
+        if lag:
+            assert hist.wait_seconds > 0.1  # it did wait at the bound
+    assert _no_worker_left()
+
+
+def test_a_failing_worker_makes_the_caller_raise_not_hang():
+    _, train, _ = _classify(budget=60)
+    cfg = dni.DNIConfig(steps=50, batch_size=8, augment=False)
+
+    def boom():
+        raise ValueError("boom in the downstream module")
+
+    cases = [(boom, "boom in the downstream module", 60.0),
+             (lambda: os._exit(3), "exited (code 3)", 60.0),  # dies without a word
+             (lambda: time.sleep(30), "no word", 1.0)]  # goes silent
+    for effect, message, timeout in cases:
+        model, text, _ = _model()
+        _wrap(model, text, effect, at=3)
+        t0 = time.perf_counter()
+        with pytest.raises(dni_parallel.DNIWorkerError, match=re.escape(message)):
+            dni_parallel.fit_dni_parallel(model, text, train, cfg, labels=10, max_lag=1,
+                                          timeout=timeout)
+        assert time.perf_counter() - t0 < 10
+        assert _no_worker_left()
+    # an error on the upstream side ends the worker too
+    model, text, _ = _model()
+    up = model.net(text).upstream
+    up.register_forward_pre_hook(lambda _m, _i: (_ for _ in ()).throw(KeyError("upstream")))
+    with pytest.raises(KeyError, match="upstream"):
+        dni_parallel.fit_dni_parallel(model, text, train, cfg, labels=10)
+    assert _no_worker_left()

@@ -22,6 +22,10 @@ the upstream step uses the prediction / B, so its output does not depend on the 
 
 Each update is counted and logged in order (`DNIHistory.events`), so tests can check that the
 upstream steps do not wait for the downstream backward pass.
+
+Here the two sides run one after the other in one thread. `hylo.neural.dni_parallel` runs the
+same updates (`synthetic_step`, `true_step`, `synth_step`) with the sides in two processes at
+once.
 """
 
 from __future__ import annotations
@@ -182,7 +186,10 @@ class DNIHistory:
 
 
 @dataclass
-class _Queued:
+class Queued:
+    """What one upstream step hands on: to the downstream side, and back to the synthesizer's
+    regression with the true gradient."""
+
     step: int
     h: Tensor  # the upstream features, detached
     values: list[Any]  # the batch's inputs, as the program reads them
@@ -191,7 +198,7 @@ class _Queued:
     valid: Tensor  # per row: not list padding (padding gets no gradient and is not regressed)
 
 
-def _batch(data: Data, cfg: DNIConfig, gen: torch.Generator) -> tuple[list[Any], Tensor]:
+def draw_batch(data: Data, cfg: DNIConfig, gen: torch.Generator) -> tuple[list[Any], Tensor]:
     idx = torch.randint(0, len(data), (cfg.batch_size,), generator=gen)
     part = data.take(idx)
     shift = (lambda x: kinds.shift_images(x, gen)) if cfg.augment else None
@@ -214,7 +221,7 @@ class DNITrainer:
         self.opt_down = opt(cut.downstream.parameters(), lr=cfg.lr,
                             weight_decay=cfg.weight_decay)
         self.opt_synth = opt(self.synth.parameters(), lr=cfg.synth_lr)
-        self.queue: deque[_Queued] = deque()
+        self.queue: deque[Queued] = deque()
         self.history = DNIHistory()
 
     def _features(self) -> int:
@@ -223,6 +230,11 @@ class DNITrainer:
 
     def upstream_step(self, step: int, values: list[Any], y: Tensor) -> None:
         """Forward the upstream module, step it along the synthetic gradient, queue the rest."""
+        self.queue.append(self.synthetic_step(step, values, y))
+
+    def synthetic_step(self, step: int, values: list[Any], y: Tensor) -> Queued:
+        """The upstream module's step along the synthesizer's prediction; returns what the
+        downstream side needs (the features detached) and the synthesizer's regression later."""
         x, origin, valid = module_input(values)
         h = self.cut.upstream(x)
         label = y[origin]
@@ -233,11 +245,16 @@ class DNITrainer:
         self.opt_up.step()
         self.history.upstream_steps += 1
         self.history.events.append(("upstream", step))
-        self.queue.append(_Queued(step, h.detach(), values, y, label, valid))
+        return Queued(step, h.detach(), values, y, label, valid)
 
-    def downstream_step(self, item: _Queued) -> None:
+    def downstream_step(self, item: Queued) -> None:
         """The true loss from stored features: steps the downstream module, and regresses the
         synthesizer toward the true gradient of the features."""
+        self.synth_step(item, self.true_step(item))
+
+    def true_step(self, item: Queued) -> Tensor:
+        """The downstream module's step on the program's true loss, from the stored features;
+        returns the regression target of the synthesizer (B * dL/dh, zero where h has none)."""
         h = item.h.clone().requires_grad_(True)
         self.cut.replay = h
         try:
@@ -250,10 +267,10 @@ class DNITrainer:
         self.history.downstream_steps += 1
         self.history.events.append(("downstream", item.step))
         self.history.loss.append(float(loss.detach()))
-        target = torch.zeros_like(h) if h.grad is None else h.grad * len(item.y)
-        self._synth_step(item, target)
+        return torch.zeros_like(h) if h.grad is None else h.grad * len(item.y)
 
-    def _synth_step(self, item: _Queued, target: Tensor) -> None:
+    def synth_step(self, item: Queued, target: Tensor) -> None:
+        """Regress the synthesizer's prediction at the item's features toward `target`."""
         pred = self.synth(item.h[item.valid], item.label[item.valid])
         target = target[item.valid]
         loss = ((pred - target) ** 2).sum(-1).mean()
@@ -279,7 +296,7 @@ class DNITrainer:
         self.model.train()
         t0 = time.perf_counter()
         for step in range(cfg.steps):
-            values, y = _batch(data, cfg, gen)
+            values, y = draw_batch(data, cfg, gen)
             self.upstream_step(step, values, y)
             if (step + 1) % cfg.every == 0:
                 self.drain()
@@ -304,7 +321,7 @@ def fit_backprop(model: HybridModel, data: Data, cfg: DNIConfig) -> dict[str, An
     t0 = time.perf_counter()
     last = float("nan")
     for _ in range(cfg.steps):
-        values, y = _batch(data, cfg, gen)
+        values, y = draw_batch(data, cfg, gen)
         loss = nll(model(values, "soft"), y).mean()
         opt.zero_grad()
         loss.backward()
