@@ -207,6 +207,7 @@ class ParallelDNITrainer(DNITrainer):
 
     def fit(self, data: Data) -> ParallelHistory:
         cfg, hist = self.cfg, self.history
+        self._pending.clear()  # (left over only by a failed fit)
         gen = torch.Generator().manual_seed(cfg.seed)
         self.model.train()
         ctx = mp.get_context("fork")
