@@ -110,6 +110,13 @@ def bench_tune(
     _write_json(json_path, report)
 
 
+def _columns(row: dict, arm: dict) -> str:
+    """A tabular arm's feature selection: how many of the row's columns its module reads."""
+    if "features" not in row:
+        return ""
+    return f" ({len(arm['spec'].get('inputs', range(row['features'])))}/{row['features']} cols)"
+
+
 def _print(report: dict, searchers: tuple[str, ...]) -> None:
     table = Table(title=f"hylo bench tune ({report['config']['trials']} trials per study, "
                   f"{report['config']['examples']:,} training examples per model)")
@@ -121,7 +128,8 @@ def _print(report: dict, searchers: tuple[str, ...]) -> None:
     rows += [(r["dataset"], r, f"sklearn MLP {_pct(r['sklearn_mlp']['test_accuracy'])}, "
               f"GBM {_pct(r['gradient_boosting']['test_accuracy'])}") for r in report["tabular"]]
     for name, r, other in rows:
-        tuned = [_pct(r["tuned"][s]["test_accuracy"]) for s in searchers]
+        tuned = [_pct(r["tuned"][s]["test_accuracy"]) + _columns(r, r["tuned"][s])
+                 for s in searchers]
         if reused:
             tuned.append(", ".join(f"{s} {_pct(a['test_accuracy'])}"
                                    for s, a in r.get("reused", {}).items()) or "-")

@@ -123,6 +123,85 @@ def test_other_kinds_and_bases_are_checked_too():
         tuning.space("classify", archs=("cnn", "resnet"))
 
 
+# ----------------------------------------------------------------------------- feature selection
+def test_a_classifier_with_inputs_reads_only_the_chosen_positions():
+    spec = {"arch": "linear", "shape": [1, 6], "classes": 2, "inputs": [1, 4]}
+    module = kinds.build("classify", spec, seed=0)
+    assert kinds.n_params("classify", kinds.full_spec("classify", spec)) == 2 * 2 + 2
+    assert sum(p.numel() for p in module.parameters()) == 6
+    x = torch.rand(5, 1, 6)
+    y = x.clone()
+    y[..., [0, 2, 3, 5]] = torch.rand(5, 1, 4)  # only the unread columns change
+    torch.testing.assert_close(module(x), module(y))
+    y[..., 4] += 1.0
+    assert not torch.allclose(module(x), module(y))
+    # no `inputs`, no change: the same weights and keys as before the key existed
+    plain = kinds.build("classify", {"arch": "mlp", "shape": [1, 6], "classes": 2}, seed=3)
+    assert "inputs" not in kinds.full_spec("classify", {"arch": "mlp"})
+    assert list(plain.state_dict()) == ["net.1.weight", "net.1.bias", "net.3.weight",
+                                        "net.3.bias"]
+    picked = kinds.build("classify", {"arch": "mlp", "shape": [1, 6], "classes": 2,
+                                      "inputs": [0, 1, 2]}, seed=3)
+    # the positions live in the spec: weights round-trip without them
+    again = kinds.from_bytes("classify", {"arch": "mlp", "shape": [1, 6], "classes": 2,
+                                          "inputs": [0, 1, 2]}, kinds.to_bytes(picked))
+    torch.testing.assert_close(again(x), picked(x))
+
+
+@pytest.mark.parametrize("bad", [[], [6], [-1], [2, 2], [3, 1], [True], [1.0], "1,2",
+                                 list(range(7)), None])
+def test_hostile_input_selections_are_refused(bad):
+    with pytest.raises(ValueError):
+        kinds.full_spec("classify", {"arch": "mlp", "shape": [1, 6], "inputs": bad})
+    with pytest.raises(ValueError):  # a CNN reads the whole image
+        kinds.full_spec("classify", {"arch": "cnn", "inputs": [0, 1]})
+
+
+def test_the_space_tunes_how_many_ranked_inputs_to_keep():
+    base = {"classes": 2, "shape": [1, 8]}
+    ranking = [5, 2, 7, 0, 1, 3, 4, 6]
+    sp = tuning.space("classify", archs=("mlp",), base=base, ranking=ranking)
+    default = tuning.default_params(sp)
+    assert default["keep"] == 1.0 and "inputs" not in sp.to_spec(default)
+    assert sp.to_spec({**default, "keep": 0.5})["inputs"] == [0, 2, 5, 7]
+    assert sp.to_spec({**default, "keep": 0.25})["inputs"] == [2, 5]
+    rng = np.random.default_rng(0)
+    kept = {len(sp.to_spec(tuning.random_params(sp, rng)).get("inputs", range(8)))
+            for _ in range(60)}
+    assert kept == {2, 4, 6, 8}
+    # without a ranking nothing changes; a ranking must be a permutation, for an MLP hole
+    assert tuning.space("classify", archs=("mlp",), base=base).param("keep") is None
+    for bad in ([0, 1], [0] * 8, [*range(7), 8], ["a"] * 8, [0.5] * 8):
+        with pytest.raises(ValueError):
+            tuning.space("classify", archs=("mlp",), base=base, ranking=bad)
+    with pytest.raises(ValueError):
+        tuning.space("classify", archs=("cnn", "mlp"), base=base, ranking=ranking)
+
+
+def test_the_feature_ranking_puts_informative_columns_first():
+    from hylo.domains.digits.tune import feature_ranking
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 200)
+    x = rng.normal(size=(200, 5))
+    x[:, 3] += 3.0 * y  # strongly informative
+    x[:, 1] += 0.8 * y  # weakly
+    x[:, 4] = 1.0  # constant: F undefined, last
+    order = feature_ranking(x, y)
+    assert order[:2] == [3, 1] and order[-1] == 4 and sorted(order) == list(range(5))
+
+
+def test_a_reused_architecture_drops_the_stored_input_selection():
+    from hylo.library.procedures import reused_spec
+
+    stored = {"arch": "mlp", "shape": [1, 30], "classes": 2, "inputs": [0, 29], "hidden": 32}
+    spec = reused_spec("classify", stored, {"arch": "mlp", "shape": [1, 13], "classes": 3})
+    assert "inputs" not in spec and spec["hidden"] == 32 and spec["shape"] == [1, 13]
+    own = reused_spec("classify", stored, {"arch": "mlp", "shape": [1, 13], "classes": 3,
+                                           "inputs": [2, 3]})
+    assert own["inputs"] == [2, 3]
+
+
 # ----------------------------------------------------------------------------- studies
 def _problem(archs=("mlp",), examples=160) -> tuning.Problem:
     """Separable 2-class 'images' so that trials take milliseconds."""
@@ -334,6 +413,12 @@ def test_bench_tune_reports_its_documented_fields(tmp_path):
     (tab,) = report["tabular"]
     assert {"sklearn_mlp", "gradient_boosting", "features", "classes"} <= set(tab)
     assert tab["features"] == 13 and tab["classes"] == 3
+    assert sorted(tab["ranking"]) == list(range(13))
+    assert "inputs" not in tab["default"]["spec"]  # the default reads every column
+    for arm in tab["tuned"].values():
+        assert "keep" in arm["tuning"]["best_params"]
+        kept = arm["spec"].get("inputs", list(range(13)))
+        assert kept == sorted(tab["ranking"][:len(kept)])  # the best-ranked columns
     assert set(report["summary"]["digits"]) >= {"tpe", "evolution"}
     assert (tmp_path / "lib.db.optuna.db").exists()
 

@@ -193,15 +193,20 @@ def procedures(library: Any, kind: str) -> list[tuple[Any, dict[str, Any]]]:
 
 def reused_spec(kind: str, spec: Any, base: Mapping[str, Any] | None = None,
                 module: str = "a module") -> dict[str, Any]:
-    """The architecture of a stored `spec` with the inputs and outputs (`IO_KEYS`) of `base`
-    (the hole's own fresh spec), checked: a `ProcedureError` when either is not a spec of the
-    kind within its caps, or the architecture does not fit the hole (pools that leave nothing)."""
+    """The architecture of a stored `spec` with the inputs and outputs (`IO_KEYS`, and the
+    input selection `inputs`) of `base` (the hole's own fresh spec), checked: a
+    `ProcedureError` when either is not a spec of the kind within its caps, or the
+    architecture does not fit the hole (pools that leave nothing)."""
     from hylo.neural import kinds
 
     try:
         stored = kinds.full_spec(kind, spec)  # the module as it was built (old keys defaulted)
         hole = kinds.full_spec(kind, dict(base) if base is not None else None)
         io = {k: hole[k] for k in IO_KEYS.get(kind, ())}
+        # a selection of inputs belongs to the data the module was trained on, not to its
+        # architecture: the hole's own (or none) replaces it
+        stored.pop("inputs", None)
+        io |= {k: hole[k] for k in ("inputs",) if k in hole}
         return kinds.full_spec(kind, {**stored, **io})
     except (ValueError, TypeError) as error:
         raise ProcedureError(f"the architecture of {module} cannot be reused for a {kind} "

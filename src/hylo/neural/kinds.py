@@ -7,7 +7,9 @@ A module is rebuilt from `(kind, spec)` alone and then given its weights, so a l
   distribution); `arch` is `cnn` (default), `mlp` or `linear`. A CNN has one conv layer per
   entry of `channels` (`kernel`: one size or one per layer, same padding), 2x2 max-pools after
   the `last`, `first`, `each` or `none` of them (`pool`), then an MLP head of `depth` hidden
-  layers of `hidden` units (with `dropout` after each when it is above 0).
+  layers of `hidden` units (with `dropout` after each when it is above 0). An `mlp` or
+  `linear` classifier may also take `inputs`, the flat input positions it reads (feature
+  selection: a tabular row's chosen columns); without it, it reads them all.
 - `regress : image -> real`  one real number per image (an MLP of `depth` hidden layers).
 - `mlp : vec -> vec`         a perceptron of `depth` hidden layers (default 1).
 
@@ -36,6 +38,9 @@ DEFAULT_SPECS: dict[str, dict[str, Any]] = {
 }
 
 CLASSIFY_ARCHS = ("cnn", "mlp", "linear")
+# Keys a spec may hold that its kind's default leaves out: absent, the module is built and
+# stored exactly as before they existed.
+OPTIONAL_KEYS: dict[str, tuple[str, ...]] = {"classify": ("inputs",)}
 POOLS = ("last", "first", "each", "none")  # where the 2x2 max-pools go among the conv layers
 KERNELS = (1, 3, 5, 7)
 
@@ -58,7 +63,7 @@ def full_spec(kind: str, spec: dict[str, Any] | None = None) -> dict[str, Any]:
         raise ValueError(f"a module spec is a JSON object, got {type(spec).__name__}")
     out = dict(DEFAULT_SPECS[kind])
     for key, value in (spec or {}).items():
-        if key not in out:
+        if key not in out and key not in OPTIONAL_KEYS.get(kind, ()):
             raise ValueError(f"spec key {key!r} is not a parameter of kind {kind!r}")
         out[key] = value
     _CHECKS[kind](out)
@@ -130,6 +135,13 @@ def _check_classify(spec: dict[str, Any]) -> None:
     drop = spec["dropout"]
     if isinstance(drop, bool) or not isinstance(drop, int | float) or not 0 <= drop < 1:
         raise ValueError(f"spec 'dropout' must be a number in [0, 1), got {drop!r:.40}")
+    if "inputs" in spec:
+        if arch == "cnn":
+            raise ValueError("spec 'inputs' (a selection of input positions) needs arch mlp "
+                             "or linear: a CNN reads the whole image")
+        picked = _ints(spec, "inputs", 1, h * w, 0, h * w - 1)
+        if any(a >= b for a, b in zip(picked, picked[1:], strict=False)):
+            raise ValueError(f"spec 'inputs' must be increasing positions, got {picked!r:.80}")
     if arch != "cnn":
         return
     channels = _ints(spec, "channels", 1, MAX_CONV, 1, MAX_WIDTH)
@@ -169,10 +181,11 @@ def n_params(kind: str, spec: dict[str, Any]) -> int:
     h, w = spec["shape"]
     if kind == "regress":
         return _head_params(h * w, spec["hidden"], spec["depth"], 1)
+    n_in = len(spec["inputs"]) if "inputs" in spec else h * w
     if spec["arch"] == "linear":
-        return _head_params(h * w, 0, 0, spec["classes"])
+        return _head_params(n_in, 0, 0, spec["classes"])
     if spec["arch"] == "mlp":
-        return _head_params(h * w, spec["hidden"], spec["depth"], spec["classes"])
+        return _head_params(n_in, spec["hidden"], spec["depth"], spec["classes"])
     total, c_in, n = 0, 1, len(spec["channels"])
     for i, (c, k) in enumerate(zip(spec["channels"], _kernels(spec), strict=True)):
         total += c_in * c * k * k + c
@@ -186,6 +199,18 @@ def n_params(kind: str, spec: dict[str, Any]) -> int:
 class _Flat(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.reshape(x.shape[0], -1)
+
+
+class _Pick(nn.Module):
+    """The chosen columns of flat inputs; the positions live in the spec, not the weights."""
+
+    def __init__(self, positions: list[int]):
+        super().__init__()
+        self.register_buffer("positions", torch.tensor(positions, dtype=torch.long),
+                             persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.index_select(1, self.positions)
 
 
 def _head(n_in: int, hidden: int, depth: int, n_out: int, dropout: float = 0.0) -> list:
@@ -223,10 +248,14 @@ class ImageClassifier(nn.Module):
         if arch == "cnn":
             convs, features = _conv_stack(spec)
             self.net = nn.Sequential(*convs, _Flat(), *_head(features, *head))
-        elif arch == "mlp":
-            self.net = nn.Sequential(_Flat(), *_head(h * w, *head))
-        elif arch == "linear":
-            self.net = nn.Sequential(_Flat(), nn.Linear(h * w, classes))
+        elif arch in ("mlp", "linear"):
+            flat: list[nn.Module] = [_Flat()]
+            n_in = h * w
+            if "inputs" in spec:
+                flat.append(_Pick(spec["inputs"]))
+                n_in = len(spec["inputs"])
+            layers = _head(n_in, *head) if arch == "mlp" else [nn.Linear(n_in, classes)]
+            self.net = nn.Sequential(*flat, *layers)
         else:
             raise ValueError(f"unknown classify arch {arch!r}")
 

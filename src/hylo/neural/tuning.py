@@ -37,9 +37,10 @@ default point and the best parameters of up to `warm_start` earlier studies of t
 from __future__ import annotations
 
 import math
+import operator
 import time
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,9 @@ class Space:
     params: tuple[Param, ...]
     base: Mapping[str, Any] = field(default_factory=dict)
     examples: int | None = None  # a fixed training budget: steps = examples / batch size
+    # Feature selection: input positions best first (a filter's ranking of a tabular row's
+    # columns); the parameter `keep` then takes the best fraction of them (`inputs`).
+    ranking: tuple[int, ...] = ()
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
@@ -136,7 +140,12 @@ class Space:
         return drawn
 
     def to_spec(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        return kinds.full_spec(self.kind, {**self.base, **_SPEC_OF[self.kind](params)})
+        spec = {**self.base, **_SPEC_OF[self.kind](params)}
+        keep = params.get("keep", 1.0)
+        if self.ranking and keep < 1.0:
+            n = max(1, math.ceil(keep * len(self.ranking)))
+            spec["inputs"] = sorted(self.ranking[:n])
+        return kinds.full_spec(self.kind, spec)
 
     def to_train(self, params: Mapping[str, Any], base: TrainConfig) -> TrainConfig:
         batch = int(params["batch_size"])
@@ -171,10 +180,12 @@ def _head(hidden: tuple[int, ...]) -> tuple[Param, ...]:
 
 
 def space(kind: str, archs: tuple[str, ...] | None = None, examples: int | None = None,
-          base: Mapping[str, Any] | None = None) -> Space:
+          base: Mapping[str, Any] | None = None, ranking: Sequence[int] = ()) -> Space:
     """The declared space of `kind` (`classify`: `archs` among `cnn`, `mlp`; `regress`, `mlp`);
     `examples` fixes each trial's training budget (steps = examples / batch size) instead of
-    tuning the steps; `base` holds the spec keys no parameter sets."""
+    tuning the steps; `base` holds the spec keys no parameter sets. With `ranking` (input
+    positions, best first; `classify` of arch `mlp` only) a parameter `keep` (the fraction of
+    the ranked inputs the module reads: 1, 3/4, 1/2, 1/4) is tuned with the rest."""
     base = dict(base or {})
     archs = tuple(archs or ("cnn", "mlp"))
     if kind == "classify":
@@ -185,6 +196,7 @@ def space(kind: str, archs: tuple[str, ...] | None = None, examples: int | None 
         if base.get("arch", "cnn") not in archs:
             raise ValueError(f"the base arch {base['arch']!r:.40} is not among {archs}")
     kinds.full_spec(kind, base)  # refuse a hostile base before anything else
+    ranking = _ranking(kind, archs, base, ranking)
     if kind == "classify":
         params: tuple[Param, ...] = (Param("arch", archs, ordered=False),
                                      Param("n_conv", (1, 2, 3),
@@ -200,7 +212,27 @@ def space(kind: str, archs: tuple[str, ...] | None = None, examples: int | None 
         params = _head((16, 32, 64, 128, 256))
     else:
         raise ValueError(f"no tuning space for module kind {kind!r}")
-    return Space(kind, params + _training(examples), base, examples)
+    if ranking:
+        params = (Param("keep", (1.0, 0.75, 0.5, 0.25)), *params)
+    return Space(kind, params + _training(examples), base, examples, ranking)
+
+
+def _ranking(kind: str, archs: tuple[str, ...], base: Mapping[str, Any],
+             ranking: Sequence[int]) -> tuple[int, ...]:
+    """`ranking` checked: a permutation of the input positions, for an MLP classifier."""
+    if not len(ranking):
+        return ()
+    if kind != "classify" or archs != ("mlp",):
+        raise ValueError("feature selection (a ranking) is tuned for a classify hole of arch "
+                         f"mlp only, got {kind} with archs {archs}")
+    h, w = kinds.full_spec(kind, dict(base))["shape"]
+    try:
+        out = tuple(operator.index(i) for i in ranking)
+    except TypeError:
+        raise ValueError("a ranking holds input positions (integers)") from None
+    if sorted(out) != list(range(h * w)):
+        raise ValueError(f"a ranking orders all {h * w} input positions once each")
+    return out
 
 
 def _classify_spec(p: Mapping[str, Any]) -> dict[str, Any]:
@@ -227,7 +259,7 @@ def default_params(sp: Space, train: TrainConfig | None = None) -> dict[str, Any
     `train`'s settings (default: `TrainConfig()`)."""
     spec = kinds.full_spec(sp.kind, dict(sp.base))
     tc = train or TrainConfig()
-    known: dict[str, Any] = {"depth": spec["depth"], "hidden": spec["hidden"],
+    known: dict[str, Any] = {"keep": 1.0, "depth": spec["depth"], "hidden": spec["hidden"],
                              "lr": tc.lr, "weight_decay": tc.weight_decay,
                              "batch_size": tc.batch_size, "steps": tc.steps}
     if sp.kind == "classify":

@@ -11,11 +11,14 @@ validation split only; the test split is read once per final model.
 TPE and regularized evolution run the same number of trials on the same problem, so they are
 compared at an equal number of trained candidates (pruned ones included).
 
-Tabular: scikit-learn's wine and breast-cancer sets (bundled, no download). The program is a
-lone fresh `classify` hole of arch `mlp` whose "image" is the standardized feature row (1 x F,
-no augmentation): hylo's DSL has no feature-selection primitive, so this tunes an MLP module,
-not a hybrid program. Beside it: scikit-learn's `MLPClassifier` and
-`GradientBoostingClassifier` with their defaults on the same splits.
+Tabular: scikit-learn's wine and breast-cancer sets (bundled, no download). The model is
+feature selection then an MLP: a lone fresh `classify` hole of arch `mlp` whose "image" is the
+standardized feature row (1 x F, no augmentation) and which reads only the columns it selects
+(`inputs`). The columns are ranked once by a filter, their ANOVA F statistic against the label
+on the training split, and the study tunes how many of the best it keeps (`keep`: all, 3/4,
+1/2, 1/4) together with the MLP's architecture and training: the discrete choice by search, the
+weights by gradient. Beside it: scikit-learn's `MLPClassifier` and
+`GradientBoostingClassifier` with their defaults on the same splits (all features).
 
 Library (`library`, a hylo library file): each tuned arm's final model (its first repeat's)
 is saved there as an ordinary module of its kind, named `tuned_<task>_b<budget>_<searcher>`
@@ -340,6 +343,20 @@ def _tabular_splits(dataset: str, seed: int, val_fraction: float) -> tuple:
         y_tr, y_val, y_test)
 
 
+def feature_ranking(x: np.ndarray, y: np.ndarray) -> list[int]:
+    """Columns best first by their ANOVA F statistic against `y` (a constant column, whose F
+    is undefined, last); ties keep column order."""
+    import warnings
+
+    from sklearn.feature_selection import f_classif
+
+    with warnings.catch_warnings():  # constant columns warn and give NaN
+        warnings.simplefilter("ignore")
+        f, _ = f_classif(x, y)
+    f = np.nan_to_num(np.asarray(f, dtype=np.float64), nan=-1.0, posinf=np.inf)
+    return [int(i) for i in np.argsort(-f, kind="stable")]
+
+
 def _as_rows(x: np.ndarray, y: np.ndarray) -> Data:
     """Feature rows as 1 x F 'images' for a classify hole of arch mlp."""
     return Data.from_arrays(parse_type("image -> int"), [(x[:, None, :], None)], y)
@@ -361,6 +378,9 @@ def _sklearn(x: np.ndarray, y: np.ndarray, x_test: np.ndarray, y_test: np.ndarra
     return out
 
 
+TABULAR_PROGRAM = "nn:new:classify (arch mlp over the selected columns of 1 x F rows)"
+
+
 def tabular_cell(dataset: str, cfg: TuneBenchConfig, storage: Any,
                  progress: Progress | None = None, store: Any = None,
                  storage_path: str = "") -> dict[str, Any]:
@@ -368,25 +388,28 @@ def tabular_cell(dataset: str, cfg: TuneBenchConfig, storage: Any,
                                                                cfg.val_fraction)
     classes = int(max(y_tr.max(), y_val.max(), y_test.max())) + 1
     base = {"classes": classes, "shape": [1, int(x_tr.shape[1])]}
-    sp = space("classify", archs=("mlp",), examples=cfg.examples, base=base)
+    # the filter sees the training split only, as the MLP's weights do
+    sp = space("classify", archs=("mlp",), examples=cfg.examples, base=base,
+               ranking=feature_ranking(x_tr, y_tr))
     problem = Problem(parse("nn:new:classify"), parse_type("image -> int"), sp,
                       _as_rows(x_tr, y_tr), _as_rows(x_val, y_val),
                       train_config=replace(TrainConfig(), augment=False),
                       unit_examples=max(1, cfg.examples // 27))
-    study = f"bench-tune/tabular/{dataset}/s{cfg.seed}"
+    study = f"bench-tune/tabular/{dataset}/select/s{cfg.seed}"  # spaces with `keep`
     # its own scope: a module over feature rows is never offered to a digits search
     keep = None if store is None else Keep(
         store, {"domain": "tabular", "dataset": dataset, "split_seed": cfg.seed},
         f"tuned_{dataset}", {"task": dataset, "budget": None,
-                             "program": "nn:new:classify",
+                             "program": TABULAR_PROGRAM,
                              "trained_on": {"part": "train+val",
                                             "examples": len(y_tr) + len(y_val)}},
         storage_path)
     arms = _arms(problem, _as_rows(x_test, y_test), cfg, storage, study,
                  {"task": dataset}, progress, keep)
     x_both, y_both = np.concatenate([x_tr, x_val]), np.concatenate([y_tr, y_val])
-    return {"dataset": dataset, "program": "nn:new:classify (arch mlp, 1 x F rows)",
-            "features": int(x_tr.shape[1]), "classes": classes, "n_train": len(y_tr),
+    return {"dataset": dataset, "program": TABULAR_PROGRAM,
+            "features": int(x_tr.shape[1]), "ranking": list(sp.ranking), "classes": classes,
+            "n_train": len(y_tr),
             "n_val": len(y_val), "n_test": len(y_test), **arms,
             **_sklearn(x_both, y_both, x_test, y_test, cfg)}
 
