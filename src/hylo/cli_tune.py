@@ -59,6 +59,10 @@ def bench_tune(
         "train/validation splits and keep the best mean (0: the study's best)")] = 0,
     confirm_top: Annotated[int, typer.Option(
         min=1, max=20, help="trials retrained by --confirm-folds")] = 3,
+    check_reuse: Annotated[int, typer.Option(
+        min=0, max=20, help="with --reuse-from: also report the policy that adopts a reused "
+        "procedure only where it beats the default on this many fresh train/validation "
+        "splits of the task (0: off)")] = 0,
 ) -> None:
     """Default vs tuned neural holes at an equal training budget; TPE vs evolution."""
     budget_list = _budgets(budgets)
@@ -72,6 +76,8 @@ def bench_tune(
             raise typer.BadParameter("--reuse-from takes one digits task")
         if library is None:
             raise typer.BadParameter("--reuse-from reads the tuned procedure from --library")
+    if check_reuse and reuse_from is None:
+        raise typer.BadParameter("--check-reuse checks the procedures --reuse-from reuses")
     if pruner not in ("halving", "median", "none"):
         raise typer.BadParameter("pruner must be halving, median or none")
     _threads(threads)
@@ -84,6 +90,7 @@ def bench_tune(
     cfg = TuneBenchConfig(trials=trials, searchers=searchers, seed=seed, repeats=repeats,
                           examples=examples, pruner=pruner, warm_start=warm_start,
                           confirm_folds=confirm_folds, confirm_top=confirm_top,
+                          check_reuse=check_reuse,
                           reuse_from=reuse_from.strip() if reuse_from else None)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     t0 = time.perf_counter()
@@ -117,6 +124,13 @@ def _columns(row: dict, arm: dict) -> str:
     return f" ({len(arm['spec'].get('inputs', range(row['features'])))}/{row['features']} cols)"
 
 
+def _checked(arm: dict) -> str:
+    """Whether the checked policy adopted a reused procedure (with --check-reuse)."""
+    if "checked" not in arm:
+        return ""
+    return " (adopted)" if arm["checked"]["adopted"] else " (checked: default kept)"
+
+
 def _print(report: dict, searchers: tuple[str, ...]) -> None:
     table = Table(title=f"hylo bench tune ({report['config']['trials']} trials per study, "
                   f"{report['config']['examples']:,} training examples per model)")
@@ -131,7 +145,7 @@ def _print(report: dict, searchers: tuple[str, ...]) -> None:
         tuned = [_pct(r["tuned"][s]["test_accuracy"]) + _columns(r, r["tuned"][s])
                  for s in searchers]
         if reused:
-            tuned.append(", ".join(f"{s} {_pct(a['test_accuracy'])}"
+            tuned.append(", ".join(f"{s} {_pct(a['test_accuracy'])}" + _checked(a)
                                    for s, a in r.get("reused", {}).items()) or "-")
         cost = " / ".join(f"{r['tuned'][s]['tuning']['seconds']:.0f}" for s in searchers)
         table.add_row(name, _pct(r["default"]["test_accuracy"]), *tuned, cost, other)

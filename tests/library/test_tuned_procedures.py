@@ -125,6 +125,59 @@ def test_bench_reuse_from_trains_other_tasks_with_the_tuned_procedure(tuned):
     assert out["summary"]["reused"]["tpe"]["cells"] == 1
 
 
+def test_checked_reuse_adopts_a_procedure_only_where_it_wins_on_the_new_tasks_folds(tuned):
+    from hylo.domains.digits.tune import bench
+
+    lib, _ = tuned
+    out = bench(("sum",), [20], (), _tiny(searchers=(), reuse_from="classify", check_reuse=2),
+                lib)
+    (cell,) = out["digits"]
+    arm = cell["reused"]["tpe"]
+    check = arm["checked"]
+    assert check["folds"] == 2 and len(check["default_losses"]) == len(check["reused_losses"]) == 2
+    mean = lambda xs: sum(xs) / len(xs)  # noqa: E731
+    assert check["adopted"] == (mean(check["reused_losses"]) < mean(check["default_losses"]))
+    # the policy's models are the reused arm's where it adopts, else the default arm's
+    chosen = arm if check["adopted"] else cell["default"]
+    assert check["test_accuracies"] == chosen["test_accuracies"]
+    assert check["gain"] == chosen["test_accuracy"] - cell["default"]["test_accuracy"]
+    summary = out["summary"]["reused"]["tpe"]["checked"]
+    assert summary["cells"] == 1 and summary["adopted"] == int(check["adopted"])
+    assert out["config"]["check_reuse"] == 2
+
+
+def test_a_procedure_that_is_the_default_is_never_adopted_over_it():
+    from hylo.domains.digits.tune import check_reuse, digits_problem
+    from hylo.library.procedures import Reuse, make_procedure
+    from hylo.neural.tuning import default_params
+
+    _, problem = digits_problem("classify", 100, _tiny())  # 80 to train, 20 to validate
+    params = default_params(problem.space, problem.train_config)
+    same = Reuse("nn:same@v1", "classify",
+                 make_procedure(problem.space.to_train(params, problem.train_config)),
+                 problem.space.to_spec(params))
+    tiny_lr = Reuse("nn:slow@v1", "classify",
+                    make_procedure(replace(problem.train_config, lr=1e-6)), same.spec)
+    report = check_reuse(problem, {"tpe": same, "evolution": tiny_lr}, 2, 0, 3200)
+    # the same training on the same folds and seeds: equal losses, and a tie keeps the default
+    assert report["tpe"]["reused_losses"] == report["tpe"]["default_losses"]
+    assert report["tpe"]["adopted"] is False
+    # a procedure that barely moves the weights loses on the new task's folds
+    assert report["evolution"]["adopted"] is False
+    assert min(report["evolution"]["reused_losses"]) > max(report["evolution"]["default_losses"])
+
+
+def test_check_reuse_needs_reuse_from(tmp_path):
+    from typer import BadParameter
+
+    from hylo.cli_tune import bench_tune
+
+    with pytest.raises(BadParameter, match="--reuse-from"):
+        bench_tune(tasks="sum", budgets="20", trials=1, searcher="none", tabular="none",
+                   repeats=1, examples=100, pruner="halving", warm_start=0, json_path=None,
+                   library=tmp_path / "l.db", seed=0, threads=1, check_reuse=2)
+
+
 def test_reuse_from_needs_a_stored_tuned_procedure(tmp_path):
     from typer import BadParameter
 

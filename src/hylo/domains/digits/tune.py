@@ -68,16 +68,19 @@ from hylo.neural.hybrid import CompileOptions, Data, HybridModel, compile_progra
 from hylo.neural.names import fresh_name
 from hylo.neural.train import TrainConfig, accuracy, fit_gradient
 from hylo.neural.tuning import (
+    LOSS_CAP,
     SEARCHERS,
     Problem,
     TuneConfig,
     TuneResult,
     default_params,
+    folds,
     joined,
     space,
     storage_for,
     train_final,
     tune,
+    val_loss,
 )
 
 #: Bump when the report changes shape.
@@ -116,6 +119,9 @@ class TuneBenchConfig:
     #: on this many fresh splits of train + validation before the tuned arm is chosen (0: off)
     confirm_folds: int = 0
     confirm_top: int = 3
+    #: `check_reuse`: each reused procedure is tried against the default on this many fresh
+    #: splits of the task's train + validation, and adopted only where it wins (0: off)
+    check_reuse: int = 0
 
     def tune_config(self, searcher: str) -> TuneConfig:
         return TuneConfig(trials=self.trials, searcher=searcher, seed=self.seed,
@@ -131,7 +137,8 @@ class TuneBenchConfig:
                 "warm_start": self.warm_start,
                 **({"reuse_from": self.reuse_from} if self.reuse_from else {}),
                 **({"confirm_folds": self.confirm_folds, "confirm_top": self.confirm_top}
-                   if self.confirm_folds else {})}
+                   if self.confirm_folds else {}),
+                **({"check_reuse": self.check_reuse} if self.check_reuse else {})}
 
 
 @dataclass
@@ -208,21 +215,65 @@ def _train_reused(problem: Problem, reuse: Reuse, data: Data, seed: int,
                   examples: int) -> HybridModel:
     """The problem's program with the reused architecture for its fresh hole, trained on `data`
     by the reused hyperparameters at `examples` training examples (as `train_final` trains)."""
-    import torch
-
     if reuse.procedure.get("method", "gradient") != "gradient":
         raise ProcedureError(f"{reuse.module}: only a gradient procedure can be reused here, "
                              f"not {reuse.procedure['method']!r:.40}")
+    return _train_with(problem, reuse.spec, train_config(reuse.procedure, problem.train_config),
+                       data, seed, examples)
+
+
+def _train_with(problem: Problem, spec: dict[str, Any], tc: TrainConfig, data: Data,
+                seed: int, examples: int) -> HybridModel:
+    """The problem's program with `spec` for its fresh hole, trained on `data` by `tc` at
+    `examples` training examples."""
+    import torch
+
     options = CompileOptions(semantics=problem.semantics,
-                             fresh_specs={problem.space.kind: reuse.spec}, seed=seed)
+                             fresh_specs={problem.space.kind: spec}, seed=seed)
     model = compile_program(problem.program, problem.request, options=options)
-    tc = train_config(reuse.procedure, problem.train_config)
     tc = replace(tc, steps=math.ceil(examples / tc.batch_size), seed=seed)
     with torch.random.fork_rng():  # dropout draws from torch's global generator
         torch.manual_seed(seed)
         fit_gradient(model, data, tc)
     model.eval()
     return model
+
+
+def check_reuse(problem: Problem, reuses: dict[str, Reuse], k: int, seed: int,
+                examples: int) -> dict[str, dict[str, Any]]:
+    """Per reused procedure: is it adopted on this task? It and the default are trained on the
+    same `k` fresh splits of train + validation, from the same seeds (the splits and seeds
+    `tuning.confirm` uses), and it is adopted only when its mean validation NLL is lower.
+
+    Why: a procedure tuned on one task is a hypothesis about the next (reused blindly, most
+    lose: docs/automl.md); the new task's own labelled examples can test it, as confirmation
+    tests a study's pick, without reading the test split."""
+    splits = folds(joined(problem.train, problem.val), len(problem.val), k, seed + 7919)
+    if not splits:
+        raise ValueError(f"too few examples ({len(problem.train) + len(problem.val)}) for "
+                         "one fold of the validation split's size")
+
+    def fold_losses(spec: dict[str, Any], tc: TrainConfig) -> list[float]:
+        out = []
+        for j, (train, val) in enumerate(splits):
+            model = _train_with(problem, spec, tc, train, seed + 104_729 * (j + 1), examples)
+            out.append(min(LOSS_CAP, val_loss(model, val)))
+        return out
+
+    t0 = time.perf_counter()
+    params = default_params(problem.space, problem.train_config)
+    base = fold_losses(problem.space.to_spec(params),
+                       problem.space.to_train(params, problem.train_config))
+    shared = time.perf_counter() - t0  # the default's folds serve every reused procedure
+    report = {}
+    for searcher, reuse in reuses.items():
+        t1 = time.perf_counter()
+        losses = fold_losses(reuse.spec, train_config(reuse.procedure, problem.train_config))
+        report[searcher] = {"folds": len(splits), "default_losses": base,
+                            "reused_losses": losses,
+                            "adopted": float(np.mean(losses)) < float(np.mean(base)),
+                            "seconds": time.perf_counter() - t1, "default_seconds": shared}
+    return report
 
 
 def reused_final(problem: Problem, reuse: Reuse, both: Data, test: Data,
@@ -278,9 +329,18 @@ def _arms(problem: Problem, test: Data, cfg: TuneBenchConfig, storage: Any, stud
                      f"{default['test_accuracy']:.3f}", False)
     if reuse is not None:
         out["reused"] = {}
+        checks = (check_reuse(problem, reuse, cfg.check_reuse, cfg.seed, cfg.examples)
+                  if cfg.check_reuse and reuse else {})
         for searcher, r in reuse.items():
             arm = reused_final(problem, r, both, test, cfg)
             arm["gain"] = arm["test_accuracy"] - default["test_accuracy"]
+            if searcher in checks:  # the checked policy's models: the reused or the default
+                check = checks[searcher]
+                chosen = arm if check["adopted"] else default
+                check |= {"test_accuracy": chosen["test_accuracy"],
+                          "test_accuracies": chosen["test_accuracies"],
+                          "gain": chosen["test_accuracy"] - default["test_accuracy"]}
+                arm["checked"] = check
             out["reused"][searcher] = arm
             if progress:
                 progress(f"{study}: {r.module}'s procedure {arm['test_accuracy']:.3f} vs "
@@ -451,6 +511,13 @@ def _reuse_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
                   "default_mean_test_accuracy": float(np.mean([d["test_accuracy"]
                                                                for _, d in pairs])),
                   "procedures_from": sorted({a["procedure_from"] for a, _ in pairs})}
+        checked = [a["checked"] for a, _ in pairs if "checked" in a]
+        if checked:  # the checked policy over the same cells
+            out[s]["checked"] = {"cells": len(checked),
+                                 "adopted": sum(c["adopted"] for c in checked),
+                                 "mean_gain": float(np.mean([c["gain"] for c in checked])),
+                                 "wins": sum(c["gain"] > 0 for c in checked),
+                                 "losses": sum(c["gain"] < 0 for c in checked)}
     return out
 
 
