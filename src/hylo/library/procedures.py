@@ -206,7 +206,8 @@ def reused_spec(kind: str, spec: Any, base: Mapping[str, Any] | None = None,
         # a selection of inputs belongs to the data the module was trained on, not to its
         # architecture: the hole's own (or none) replaces it
         stored.pop("inputs", None)
-        io |= {k: hole[k] for k in ("inputs",) if k in hole}
+        if "inputs" in hole:
+            io["inputs"] = hole["inputs"]
         return kinds.full_spec(kind, {**stored, **io})
     except (ValueError, TypeError) as error:
         raise ProcedureError(f"the architecture of {module} cannot be reused for a {kind} "

@@ -620,6 +620,18 @@ def folds(data: Data, n_val: int, k: int, seed: int) -> list[tuple[Data, Data]]:
     return out
 
 
+def confirmation_splits(problem: Problem, k: int, seed: int) -> list[tuple[Data, Data]]:
+    """The `k` fresh (train, validation) splits of train + validation that candidates are
+    compared on (`confirm`, and a reused procedure's check)."""
+    return folds(joined(problem.train, problem.val), len(problem.val), k, seed + 7919)
+
+
+def fold_seed(seed: int, j: int) -> int:
+    """The seed of the model trained on confirmation split `j`: the same for every candidate,
+    so that they differ by their parameters only."""
+    return seed + 104_729 * (j + 1)
+
+
 def confirm(problem: Problem, candidates: list[dict[str, Any]], k: int, seed: int,
             progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Retrain every candidate (parameters) on `k` fresh splits of train + validation, each
@@ -628,18 +640,18 @@ def confirm(problem: Problem, candidates: list[dict[str, Any]], k: int, seed: in
     Why: a study's best trial won one training run judged on one small validation split, so
     its value is biased low (it was chosen for it) and noisy; fresh splits and seeds give every
     candidate the same, unbiased test before it replaces the default."""
-    splits = folds(joined(problem.train, problem.val), len(problem.val), k, seed + 7919)
+    splits = confirmation_splits(problem, k, seed)
     rows, steps, t0 = [], 0, time.perf_counter()
     for i, params in enumerate(candidates):
         losses = []
         for j, (train, val) in enumerate(splits):
             try:
-                model = problem.build(params, seed + 104_729 * (j + 1))
+                model = problem.build(params, fold_seed(seed, j))
             except ValueError:
                 losses.append(LOSS_CAP)
                 continue
             tc = replace(problem.space.to_train(params, problem.train_config),
-                         seed=seed + 104_729 * (j + 1))
+                         seed=fold_seed(seed, j))
             steps += int(_fit(model, train, tc)["steps"])
             losses.append(min(LOSS_CAP, val_loss(model, val)))
         rows.append({"params": dict(params), "losses": losses,

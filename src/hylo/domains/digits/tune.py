@@ -73,8 +73,9 @@ from hylo.neural.tuning import (
     Problem,
     TuneConfig,
     TuneResult,
+    confirmation_splits,
     default_params,
-    folds,
+    fold_seed,
     joined,
     space,
     storage_for,
@@ -248,7 +249,7 @@ def check_reuse(problem: Problem, reuses: dict[str, Reuse], k: int, seed: int,
     Why: a procedure tuned on one task is a hypothesis about the next (reused blindly, most
     lose: docs/automl.md); the new task's own labelled examples can test it, as confirmation
     tests a study's pick, without reading the test split."""
-    splits = folds(joined(problem.train, problem.val), len(problem.val), k, seed + 7919)
+    splits = confirmation_splits(problem, k, seed)
     if not splits:
         raise ValueError(f"too few examples ({len(problem.train) + len(problem.val)}) for "
                          "one fold of the validation split's size")
@@ -256,7 +257,7 @@ def check_reuse(problem: Problem, reuses: dict[str, Reuse], k: int, seed: int,
     def fold_losses(spec: dict[str, Any], tc: TrainConfig) -> list[float]:
         out = []
         for j, (train, val) in enumerate(splits):
-            model = _train_with(problem, spec, tc, train, seed + 104_729 * (j + 1), examples)
+            model = _train_with(problem, spec, tc, train, fold_seed(seed, j), examples)
             out.append(min(LOSS_CAP, val_loss(model, val)))
         return out
 
@@ -469,8 +470,7 @@ def tabular_cell(dataset: str, cfg: TuneBenchConfig, storage: Any,
     x_both, y_both = np.concatenate([x_tr, x_val]), np.concatenate([y_tr, y_val])
     return {"dataset": dataset, "program": TABULAR_PROGRAM,
             "features": int(x_tr.shape[1]), "ranking": list(sp.ranking), "classes": classes,
-            "n_train": len(y_tr),
-            "n_val": len(y_val), "n_test": len(y_test), **arms,
+            "n_train": len(y_tr), "n_val": len(y_val), "n_test": len(y_test), **arms,
             **_sklearn(x_both, y_both, x_test, y_test, cfg)}
 
 
